@@ -106,7 +106,9 @@ def _differences(left: Path, right: Path) -> list[str]:
         return found
 
     ignore = [*filecmp.DEFAULT_IGNORES, "__pycache__"]
-    return [d for d in walk(filecmp.dircmp(left, right, ignore=ignore), "") if "__pycache__" not in d]
+    return [
+        d for d in walk(filecmp.dircmp(left, right, ignore=ignore), "") if "__pycache__" not in d
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,9 +23,10 @@ _sym_db = _symbol_database.Default()
 
 
 from genproto.buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63\x65rtfree/common/v1/common.proto\x12\x12\x63\x65rtfree.common.v1\x1a\x1b\x62uf/validate/validate.proto\"\x92\x01\n\x06\x43\x61ller\x12\x39\n\x0f\x64\x65partment_code\x18\x01 \x01(\tB \xbaH\x1dr\x1b\x32\x19^[0-9A-HJ-NPQRTUWXY]{18}$\x12\x32\n\x04role\x18\x02 \x01(\x0e\x32\x18.certfree.common.v1.RoleB\n\xbaH\x07\x82\x01\x04\x10\x01 \x00\x12\x19\n\x07subject\x18\x03 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x01\"{\n\tHolderRef\x12/\n\x0bresident_id\x18\x01 \x01(\tB\x18\xbaH\x15r\x13\x32\x11^[0-9]{17}[0-9X]$H\x00\x12\x30\n\x04uscc\x18\x02 \x01(\tB \xbaH\x1dr\x1b\x32\x19^[0-9A-HJ-NPQRTUWXY]{18}$H\x00\x42\x0b\n\x02id\x12\x05\xbaH\x02\x08\x01\"d\n\rAccessPurpose\x12\x1b\n\x07purpose\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x02\x18\xc8\x01\x12\x36\n\x0e\x63\x61se_reference\x18\x02 \x01(\tB\x1e\xbaH\x1br\x19\x10\x01\x18@2\x13^[A-Za-z0-9._:/-]+$*\xc4\x01\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x16\n\x12ROLE_INTAKE_SYSTEM\x10\x01\x12\x0e\n\nROLE_CLERK\x10\x02\x12\x10\n\x0cROLE_OFFICER\x10\x03\x12\x0f\n\x0bROLE_ISSUER\x10\x04\x12\x13\n\x0fROLE_SUPERVISOR\x10\x05\x12\x10\n\x0cROLE_AUDITOR\x10\x06\x12\x11\n\rROLE_OPERATOR\x10\x07\x12\x0f\n\x0bROLE_HOLDER\x10\x08\x12\x10\n\x0cROLE_SERVICE\x10\t*\xaa\x02\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\x11\n\rINVALID_FIELD\x10\x01\x12\x15\n\x11MALFORMED_REQUEST\x10\x02\x12\x1a\n\x16UNAUTHENTICATED_CALLER\x10\x03\x12\x14\n\x10ROLE_NOT_ALLOWED\x10\x04\x12\x15\n\x11OUTSIDE_AUTHORITY\x10\x05\x12\r\n\tNOT_FOUND\x10\x06\x12\x12\n\x0e\x41LREADY_EXISTS\x10\x07\x12\x11\n\rINVALID_STATE\x10\x08\x12\x13\n\x0fNOT_IMPLEMENTED\x10\t\x12\x17\n\x13\x42\x41\x43KEND_UNAVAILABLE\x10\n\x12\x14\n\x10INTERNAL_FAILURE\x10\x0b\x12\x10\n\x0cRATE_LIMITED\x10\x0c\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63\x65rtfree/common/v1/common.proto\x12\x12\x63\x65rtfree.common.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x92\x01\n\x06\x43\x61ller\x12\x39\n\x0f\x64\x65partment_code\x18\x01 \x01(\tB \xbaH\x1dr\x1b\x32\x19^[0-9A-HJ-NPQRTUWXY]{18}$\x12\x32\n\x04role\x18\x02 \x01(\x0e\x32\x18.certfree.common.v1.RoleB\n\xbaH\x07\x82\x01\x04\x10\x01 \x00\x12\x19\n\x07subject\x18\x03 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x01\"{\n\tHolderRef\x12/\n\x0bresident_id\x18\x01 \x01(\tB\x18\xbaH\x15r\x13\x32\x11^[0-9]{17}[0-9X]$H\x00\x12\x30\n\x04uscc\x18\x02 \x01(\tB \xbaH\x1dr\x1b\x32\x19^[0-9A-HJ-NPQRTUWXY]{18}$H\x00\x42\x0b\n\x02id\x12\x05\xbaH\x02\x08\x01\"d\n\rAccessPurpose\x12\x1b\n\x07purpose\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x02\x18\xc8\x01\x12\x36\n\x0e\x63\x61se_reference\x18\x02 \x01(\tB\x1e\xbaH\x1br\x19\x10\x01\x18@2\x13^[A-Za-z0-9._:/-]+$\"\xcb\x04\n\rHolderConsent\x12>\n\x08given_by\x18\x01 \x01(\x0e\x32 .certfree.common.v1.ConsentGiverB\n\xbaH\x07\x82\x01\x04\x10\x01 \x00\x12,\n\x05\x61gent\x18\x02 \x01(\x0b\x32\x1d.certfree.common.v1.HolderRef\x12=\n\x06method\x18\x03 \x01(\x0e\x32!.certfree.common.v1.ConsentMethodB\n\xbaH\x07\x82\x01\x04\x10\x01 \x00\x12\x1e\n\x0cholder_token\x18\x04 \x01(\tB\x08\xbaH\x05r\x03\x18\x80@\x12\x34\n\x08given_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01:\xb6\x02\xbaH\xb2\x02\x1a\xa0\x01\n\x1dholder_consent.token_required\x12Nholder_token is required when the method is CONSENT_METHOD_HOLDER_SIGNED_TOKEN\x1a/this.method != 2 || size(this.holder_token) > 0\x1a\x8c\x01\n\x1dholder_consent.agent_required\x12\x44\x61gent is required when consent was not given by the holder in person\x1a%this.given_by == 1 || has(this.agent)\"\xe1\x01\n\x0f\x43laimDefinition\x12+\n\x04name\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,63}$\x12\x18\n\x05title\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64\x12\x37\n\x04type\x18\x03 \x01(\x0e\x32\x1d.certfree.common.v1.ClaimTypeB\n\xbaH\x07\x82\x01\x04\x10\x01 \x00\x12\x10\n\x08required\x18\x04 \x01(\x08\x12\x1d\n\nmax_length\x18\x05 \x01(\rB\t\xbaH\x06*\x04\x18\x80\x80\x04\x12\x1d\n\x0b\x64\x65scription\x18\x06 \x01(\tB\x08\xbaH\x05r\x03\x18\xe8\x07*\xc4\x01\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x16\n\x12ROLE_INTAKE_SYSTEM\x10\x01\x12\x0e\n\nROLE_CLERK\x10\x02\x12\x10\n\x0cROLE_OFFICER\x10\x03\x12\x0f\n\x0bROLE_ISSUER\x10\x04\x12\x13\n\x0fROLE_SUPERVISOR\x10\x05\x12\x10\n\x0cROLE_AUDITOR\x10\x06\x12\x11\n\rROLE_OPERATOR\x10\x07\x12\x0f\n\x0bROLE_HOLDER\x10\x08\x12\x10\n\x0cROLE_SERVICE\x10\t*\xaa\x02\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\x11\n\rINVALID_FIELD\x10\x01\x12\x15\n\x11MALFORMED_REQUEST\x10\x02\x12\x1a\n\x16UNAUTHENTICATED_CALLER\x10\x03\x12\x14\n\x10ROLE_NOT_ALLOWED\x10\x04\x12\x15\n\x11OUTSIDE_AUTHORITY\x10\x05\x12\r\n\tNOT_FOUND\x10\x06\x12\x12\n\x0e\x41LREADY_EXISTS\x10\x07\x12\x11\n\rINVALID_STATE\x10\x08\x12\x13\n\x0fNOT_IMPLEMENTED\x10\t\x12\x17\n\x13\x42\x41\x43KEND_UNAVAILABLE\x10\n\x12\x14\n\x10INTERNAL_FAILURE\x10\x0b\x12\x10\n\x0cRATE_LIMITED\x10\x0c*_\n\nHolderKind\x12\x1b\n\x17HOLDER_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12HOLDER_KIND_PERSON\x10\x01\x12\x1c\n\x18HOLDER_KIND_ORGANISATION\x10\x02*\xe1\x01\n\tClaimType\x12\x1a\n\x16\x43LAIM_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x43LAIM_TYPE_STRING\x10\x01\x12\x16\n\x12\x43LAIM_TYPE_INTEGER\x10\x02\x12\x15\n\x11\x43LAIM_TYPE_NUMBER\x10\x03\x12\x16\n\x12\x43LAIM_TYPE_BOOLEAN\x10\x04\x12\x13\n\x0f\x43LAIM_TYPE_DATE\x10\x05\x12\x18\n\x14\x43LAIM_TYPE_DATE_TIME\x10\x06\x12\x15\n\x11\x43LAIM_TYPE_OBJECT\x10\x07\x12\x14\n\x10\x43LAIM_TYPE_ARRAY\x10\x08*\x80\x01\n\rConsentMethod\x12\x1e\n\x1a\x43ONSENT_METHOD_UNSPECIFIED\x10\x00\x12\'\n#CONSENT_METHOD_AT_WINDOW_ID_CHECKED\x10\x01\x12&\n\"CONSENT_METHOD_HOLDER_SIGNED_TOKEN\x10\x02*\x93\x01\n\x0c\x43onsentGiver\x12\x1d\n\x19\x43ONSENT_GIVER_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43ONSENT_GIVER_HOLDER\x10\x01\x12&\n\"CONSENT_GIVER_LEGAL_REPRESENTATIVE\x10\x02\x12\"\n\x1e\x43ONSENT_GIVER_AUTHORISED_AGENT\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -48,14 +49,46 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ACCESSPURPOSE'].fields_by_name['purpose']._serialized_options = b'\272H\007r\005\020\002\030\310\001'
   _globals['_ACCESSPURPOSE'].fields_by_name['case_reference']._loaded_options = None
   _globals['_ACCESSPURPOSE'].fields_by_name['case_reference']._serialized_options = b'\272H\033r\031\020\001\030@2\023^[A-Za-z0-9._:/-]+$'
-  _globals['_ROLE']._serialized_start=461
-  _globals['_ROLE']._serialized_end=657
-  _globals['_ERRORREASON']._serialized_start=660
-  _globals['_ERRORREASON']._serialized_end=958
-  _globals['_CALLER']._serialized_start=85
-  _globals['_CALLER']._serialized_end=231
-  _globals['_HOLDERREF']._serialized_start=233
-  _globals['_HOLDERREF']._serialized_end=356
-  _globals['_ACCESSPURPOSE']._serialized_start=358
-  _globals['_ACCESSPURPOSE']._serialized_end=458
+  _globals['_HOLDERCONSENT'].fields_by_name['given_by']._loaded_options = None
+  _globals['_HOLDERCONSENT'].fields_by_name['given_by']._serialized_options = b'\272H\007\202\001\004\020\001 \000'
+  _globals['_HOLDERCONSENT'].fields_by_name['method']._loaded_options = None
+  _globals['_HOLDERCONSENT'].fields_by_name['method']._serialized_options = b'\272H\007\202\001\004\020\001 \000'
+  _globals['_HOLDERCONSENT'].fields_by_name['holder_token']._loaded_options = None
+  _globals['_HOLDERCONSENT'].fields_by_name['holder_token']._serialized_options = b'\272H\005r\003\030\200@'
+  _globals['_HOLDERCONSENT'].fields_by_name['given_at']._loaded_options = None
+  _globals['_HOLDERCONSENT'].fields_by_name['given_at']._serialized_options = b'\272H\003\310\001\001'
+  _globals['_HOLDERCONSENT']._loaded_options = None
+  _globals['_HOLDERCONSENT']._serialized_options = b'\272H\262\002\032\240\001\n\035holder_consent.token_required\022Nholder_token is required when the method is CONSENT_METHOD_HOLDER_SIGNED_TOKEN\032/this.method != 2 || size(this.holder_token) > 0\032\214\001\n\035holder_consent.agent_required\022Dagent is required when consent was not given by the holder in person\032%this.given_by == 1 || has(this.agent)'
+  _globals['_CLAIMDEFINITION'].fields_by_name['name']._loaded_options = None
+  _globals['_CLAIMDEFINITION'].fields_by_name['name']._serialized_options = b'\272H\032r\0302\026^[a-z][a-z0-9_]{0,63}$'
+  _globals['_CLAIMDEFINITION'].fields_by_name['title']._loaded_options = None
+  _globals['_CLAIMDEFINITION'].fields_by_name['title']._serialized_options = b'\272H\006r\004\020\001\030d'
+  _globals['_CLAIMDEFINITION'].fields_by_name['type']._loaded_options = None
+  _globals['_CLAIMDEFINITION'].fields_by_name['type']._serialized_options = b'\272H\007\202\001\004\020\001 \000'
+  _globals['_CLAIMDEFINITION'].fields_by_name['max_length']._loaded_options = None
+  _globals['_CLAIMDEFINITION'].fields_by_name['max_length']._serialized_options = b'\272H\006*\004\030\200\200\004'
+  _globals['_CLAIMDEFINITION'].fields_by_name['description']._loaded_options = None
+  _globals['_CLAIMDEFINITION'].fields_by_name['description']._serialized_options = b'\272H\005r\003\030\350\007'
+  _globals['_ROLE']._serialized_start=1312
+  _globals['_ROLE']._serialized_end=1508
+  _globals['_ERRORREASON']._serialized_start=1511
+  _globals['_ERRORREASON']._serialized_end=1809
+  _globals['_HOLDERKIND']._serialized_start=1811
+  _globals['_HOLDERKIND']._serialized_end=1906
+  _globals['_CLAIMTYPE']._serialized_start=1909
+  _globals['_CLAIMTYPE']._serialized_end=2134
+  _globals['_CONSENTMETHOD']._serialized_start=2137
+  _globals['_CONSENTMETHOD']._serialized_end=2265
+  _globals['_CONSENTGIVER']._serialized_start=2268
+  _globals['_CONSENTGIVER']._serialized_end=2415
+  _globals['_CALLER']._serialized_start=118
+  _globals['_CALLER']._serialized_end=264
+  _globals['_HOLDERREF']._serialized_start=266
+  _globals['_HOLDERREF']._serialized_end=389
+  _globals['_ACCESSPURPOSE']._serialized_start=391
+  _globals['_ACCESSPURPOSE']._serialized_end=491
+  _globals['_HOLDERCONSENT']._serialized_start=494
+  _globals['_HOLDERCONSENT']._serialized_end=1081
+  _globals['_CLAIMDEFINITION']._serialized_start=1084
+  _globals['_CLAIMDEFINITION']._serialized_end=1309
 # @@protoc_insertion_point(module_scope)

@@ -1,0 +1,87 @@
+"""The ``certfree`` command.
+
+    certfree up [--insecure-dev] [--data-dir DIR]
+
+Later issues add their subcommands here (keys, pki, tokens, ledger verify-receipt, demo).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+from runtime.config import ConfigError, Settings, load
+from runtime.logs import configure, get_logger
+from runtime.server import wait_for_shutdown_signal
+
+DESCRIPTION = """\
+certfree: signed e-licenses, an attestation ledger and inter-department proofs
+for certificate-free government service centres.
+
+Settings come from environment variables (docs/settings.md); flags override them.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="certfree",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    up = commands.add_parser(
+        "up",
+        help="run the store, the ledger, licenses and proofs services and the gateway",
+        description=(
+            "Start everything in one process tree and print the addresses. Without "
+            "REDIS_URL an embedded Valkey keeps its data under --data-dir, so data "
+            "survives restarts. SIGTERM or Ctrl-C drains in-flight requests, then stops."
+        ),
+    )
+    up.add_argument(
+        "--insecure-dev",
+        action="store_true",
+        help=(
+            "trust x-certfree-department/-role headers as the caller's identity; for a "
+            "developer machine only; refused when CERTFREE_MODE=production"
+        ),
+    )
+    up.add_argument("--data-dir", type=Path, help="where the embedded store keeps its files")
+    return parser
+
+
+async def _up(settings: Settings, insecure_dev: bool) -> None:
+    from certfree.stack import Stack  # imports every service; not needed for --help
+
+    log = get_logger("certfree")
+    started = time.perf_counter()
+    stack = await Stack.start(settings, insecure_dev=insecure_dev)
+    elapsed = time.perf_counter() - started
+    lines = [f"certfree is up in {elapsed:.2f} s"]
+    lines += [f"  {name:<9} {address}" for name, address in stack.addresses().items()]
+    print("\n".join(lines), flush=True)
+    log.info("up", startup_seconds=round(elapsed, 3), **stack.addresses())
+    received = await wait_for_shutdown_signal()
+    log.info("shutting down", signal=received.name, grace_seconds=settings.grace_seconds)
+    await stack.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``certfree`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load(data_dir=getattr(args, "data_dir", None))
+        configure(settings)
+        if args.command == "up":
+            asyncio.run(_up(settings, args.insecure_dev))
+    except ConfigError as error:
+        sys.exit(f"certfree: configuration error: {error}")
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

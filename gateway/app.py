@@ -1,0 +1,137 @@
+"""The gateway as an ASGI app: transcoded routes, OpenAPI, health, limits and the access log.
+
+:func:`build_app` reads the contract once, builds the route table and the OpenAPI
+document from it, and returns a Starlette app whose lifespan opens one gRPC
+channel per upstream service and closes them at shutdown. It holds no business
+logic: what a route does is the upstream's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import grpc
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway.access import AccessLog
+from gateway.descriptors import Contract, load_contract
+from gateway.errors import error_status, status_json, status_response
+from gateway.health import Pingable, healthz, readyz
+from gateway.openapi import build_document
+from gateway.proxy import TranscodingRoute
+from gateway.routes import route_table
+from gateway.upstream import Upstreams, target_for
+from genproto.certfree.common.v1 import common_pb2
+from runtime.config import Settings
+from runtime.errors import internal_error, to_status_proto
+from runtime.logs import get_logger
+from runtime.server import REQUEST_ID_HEADER
+
+_log = get_logger("gateway")
+
+# The gateway's own refusals, as google.rpc codes and stable reasons.
+_HTTP_ERRORS: dict[int, tuple[grpc.StatusCode, int]] = {
+    404: (grpc.StatusCode.NOT_FOUND, common_pb2.NOT_FOUND),
+    405: (grpc.StatusCode.UNIMPLEMENTED, common_pb2.NOT_IMPLEMENTED),
+    413: (grpc.StatusCode.INVALID_ARGUMENT, common_pb2.MALFORMED_REQUEST),
+}
+
+
+def _request_id(request: Request) -> str:
+    return str(getattr(request.state, "request_id", ""))
+
+
+def _http_error_handler(max_body_bytes: int) -> Any:
+    async def handle(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        code, reason = _HTTP_ERRORS.get(
+            exc.status_code, (grpc.StatusCode.INVALID_ARGUMENT, common_pb2.MALFORMED_REQUEST)
+        )
+        metadata: dict[str, str] = {}
+        if exc.status_code == 404:
+            message = f"no route matches {request.method} {request.url.path}"
+        elif exc.status_code == 405:
+            allowed = (exc.headers or {}).get("Allow", "")
+            message = f"{request.method} is not allowed here; allowed: {allowed}"
+        elif exc.status_code == 413:
+            message = f"the request body is larger than the limit of {max_body_bytes} bytes"
+            metadata["max_body_bytes"] = str(max_body_bytes)
+        else:
+            message = str(exc.detail)
+        status = error_status(code, message, reason=reason, metadata=metadata)
+        headers = {**(exc.headers or {}), REQUEST_ID_HEADER: _request_id(request)}
+        return status_response(status, status_code=exc.status_code, headers=headers)
+
+    return handle
+
+
+async def _internal_error_handler(request: Request, exc: Exception) -> Response:
+    """An unexpected failure: logged with its traceback, answered with the request id only."""
+    request_id = _request_id(request)
+    _log.error("request failed unexpectedly", exc_info=exc, request_id=request_id)
+    status = to_status_proto(internal_error(request_id))
+    return JSONResponse(
+        status_json(status), status_code=500, headers={REQUEST_ID_HEADER: request_id}
+    )
+
+
+def build_app(
+    settings: Settings,
+    *,
+    store: Pingable | None,
+    forward_dev_identity: bool,
+    contract: Contract | None = None,
+) -> Starlette:
+    """The gateway app for `settings`, calling the upstreams its targets name.
+
+    `store` is pinged by ``/readyz`` (None: not checked). With `forward_dev_identity`
+    the ``x-certfree-department/-role/-subject`` headers travel to the services as
+    metadata, for their development identity source; without it they are dropped.
+    `contract` defaults to the generated descriptor set.
+    """
+    contract = contract or load_contract()
+    table = route_table(contract.services)
+    upstream_services: dict[str, list[str]] = {}
+    for route in table:
+        names = upstream_services.setdefault(route.upstream, [])
+        if route.service not in names:
+            names.append(route.service)
+    for upstream in upstream_services:
+        target_for(settings, upstream)  # fail at start-up, naming the missing setting
+    document = build_document(table, contract.files)
+
+    async def openapi(request: Request) -> JSONResponse:
+        return JSONResponse(document)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        upstreams = Upstreams.open(settings, upstream_services)
+        try:
+            yield {"upstreams": upstreams, "store": store, "upstream_services": upstream_services}
+        finally:
+            await upstreams.close()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/openapi.json", openapi, methods=["GET"]),
+            TranscodingRoute(table, forward_dev_identity=forward_dev_identity),
+        ],
+        middleware=[Middleware(AccessLog)],
+        exception_handlers={
+            HTTPException: _http_error_handler(settings.max_body_bytes),
+            Exception: _internal_error_handler,
+        },
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
+    app.router.redirect_slashes = False  # a route is its template; no guessing
+    return app

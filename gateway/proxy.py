@@ -1,0 +1,175 @@
+"""The transcoding endpoint: match a route, build the request, call upstream, answer JSON.
+
+:class:`TranscodingRoute` is one Starlette route that stands for the whole route
+table, so Starlette's router gives it the requests no fixed route (``/healthz`` ...)
+took and the gateway decides 404 (no such path) and 405 (path known, method not)
+itself, with the allowed methods of every binding of that path. Unary RPCs answer
+one JSON document; server-streaming RPCs answer Server-Sent Events, one ``data:``
+line of JSON per message, and a failure after the stream has started as a final
+``event: error`` whose data is the google.rpc.Status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import grpc
+from google.protobuf import message
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Match
+from starlette.types import Receive, Scope, Send
+
+from gateway.errors import error_status, status_json, status_response, upstream_status
+from gateway.routes import RpcRoute, match
+from gateway.transcode import (
+    TranscodeError,
+    parse_json_body,
+    request_message,
+    response_json,
+)
+from gateway.upstream import Metadata, Upstreams
+from genproto.certfree.common.v1 import common_pb2
+from runtime.errors import FieldViolation
+from runtime.identity import DEPARTMENT_HEADER, ROLE_HEADER, SUBJECT_HEADER
+from runtime.server import REQUEST_ID_HEADER
+
+IDENTITY_HEADERS = (DEPARTMENT_HEADER, ROLE_HEADER, SUBJECT_HEADER)
+FIRST_EVENT_WAIT_SECONDS = 0.5
+"""How long a stream's first message is awaited before the 200 and its headers go out.
+
+Failures the upstream reports at once (authentication, validation, not implemented)
+thus keep their HTTP status; later ones arrive as an ``event: error``."""
+
+
+def raw_path(scope: Scope) -> str:
+    """The request path as sent, still percent-encoded (variables are decoded after matching)."""
+    raw = scope.get("raw_path")
+    if raw:
+        return bytes(raw).decode("latin-1")
+    return quote(scope["path"])
+
+
+def _sse(data: Any, event: str = "") -> bytes:
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+class TranscodingRoute(BaseRoute):
+    """Every transcoded RPC route, as one Starlette route."""
+
+    def __init__(self, table: Sequence[RpcRoute], *, forward_dev_identity: bool) -> None:
+        self.table = list(table)
+        self.forward_dev_identity = forward_dev_identity
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """FULL for a route of this method and path, PARTIAL when only the path is known."""
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        path = raw_path(scope)
+        route, values, allowed = match(self.table, scope["method"], path)
+        if route is not None:
+            return Match.FULL, {
+                "rpc_route": route,
+                "path_params": values,
+                "route_template": route.path.template,
+            }
+        if allowed:
+            template = next(r.path.template for r in self.table if r.path.match(path) is not None)
+            return Match.PARTIAL, {
+                "rpc_route": None,
+                "allowed_methods": allowed,
+                "route_template": template,
+            }
+        return Match.NONE, {}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer one request the route matched."""
+        route: RpcRoute | None = scope.get("rpc_route")
+        if route is None:
+            raise HTTPException(405, headers={"Allow": ", ".join(scope["allowed_methods"])})
+        request = Request(scope, receive)
+        response = await self._answer(request, route, scope["path_params"])
+        await response(scope, receive, send)
+
+    def _metadata(self, request: Request, request_id: str) -> list[tuple[str, str]]:
+        """gRPC metadata: the request id, and the dev identity headers when forwarded."""
+        metadata = [(REQUEST_ID_HEADER, request_id)]
+        if not self.forward_dev_identity:
+            return metadata
+        for header in IDENTITY_HEADERS:
+            value = request.headers.get(header)
+            if value is None:
+                continue
+            if not (value.isascii() and value.isprintable()):
+                raise TranscodeError(f"header {header} must be printable ASCII", field=header)
+            metadata.append((header, value))
+        return metadata
+
+    async def _answer(self, request: Request, route: RpcRoute, path_values: dict[str, str]) -> Response:
+        request_id: str = request.state.request_id
+        headers = {REQUEST_ID_HEADER: request_id}
+        try:
+            body = parse_json_body(await request.body()) if route.body else None
+            rpc_request = request_message(
+                route, path_values, request.query_params.multi_items(), body
+            )
+            metadata = self._metadata(request, request_id)
+        except TranscodeError as error:
+            violations = [FieldViolation(error.field, error.message)] if error.field else []
+            status = error_status(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                error.message,
+                reason=common_pb2.MALFORMED_REQUEST,
+                field_violations=violations,
+            )
+            return status_response(status, headers=headers)
+        upstreams: Upstreams = request.state.upstreams
+        if route.server_streaming:
+            return await _stream(upstreams, route, rpc_request, metadata, headers)
+        try:
+            response, echoed = await upstreams.unary(route, rpc_request, metadata)
+        except grpc.aio.AioRpcError as error:
+            return status_response(upstream_status(error, route.upstream), headers=headers)
+        headers[REQUEST_ID_HEADER] = echoed or request_id
+        return JSONResponse(response_json(route, response), headers=headers)
+
+
+async def _stream(
+    upstreams: Upstreams,
+    route: RpcRoute,
+    rpc_request: message.Message,
+    metadata: Metadata,
+    headers: dict[str, str],
+) -> Response:
+    """Relay a server-streaming RPC as Server-Sent Events."""
+    call = upstreams.stream(route, rpc_request, metadata)
+    first: asyncio.Future[Any] = asyncio.ensure_future(call.read())
+    await asyncio.wait({first}, timeout=FIRST_EVENT_WAIT_SECONDS)
+    if first.done() and isinstance(first.exception(), grpc.aio.AioRpcError):
+        error = first.exception()
+        assert isinstance(error, grpc.aio.AioRpcError)
+        return status_response(upstream_status(error, route.upstream), headers=headers)
+
+    async def events() -> AsyncIterator[bytes]:
+        try:
+            item = await first
+            while item is not grpc.aio.EOF:
+                yield _sse(response_json(route, item))
+                item = await call.read()
+        except grpc.aio.AioRpcError as error:
+            yield _sse(status_json(upstream_status(error, route.upstream)), event="error")
+        finally:
+            first.cancel()
+            call.cancel()
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={**headers, "cache-control": "no-cache"},
+    )

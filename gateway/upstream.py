@@ -1,0 +1,107 @@
+"""The gRPC side: one channel per upstream service, generic calls by method path.
+
+No generated stubs: a route knows its method path and message descriptors, so a
+call is ``channel.unary_unary(path, serializer, deserializer)``, the same for every
+RPC in the contract. Channels are opened in the app's lifespan and closed at
+shutdown; each upstream's target comes from settings (``CERTFREE_LEDGER_TARGET`` ...).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from google.protobuf import message
+
+from gateway.descriptors import message_class
+from gateway.routes import RpcRoute
+from runtime.config import ConfigError, Settings
+from runtime.server import REQUEST_ID_HEADER, channel_options
+
+Metadata = Sequence[tuple[str, str]]
+
+# The request ids the services accept as given (runtime.server checks the same shape).
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def valid_request_id(value: str | None) -> bool:
+    """True when `value` may travel as a request id (else a new one is made)."""
+    return value is not None and _REQUEST_ID.match(value) is not None
+
+
+def target_for(settings: Settings, upstream: str) -> str:
+    """The gRPC target of an upstream; raises ConfigError for a service with no setting."""
+    if not hasattr(settings, f"{upstream}_target"):
+        raise ConfigError(
+            f"the contract has a certfree.{upstream} service but no CERTFREE_"
+            f"{upstream.upper()}_TARGET setting to reach it"
+        )
+    return settings.target(upstream)  # type: ignore[arg-type]
+
+
+def request_id_of(metadata: Iterable[tuple[str, Any]] | None) -> str | None:
+    """The request id an upstream echoed in its initial metadata, if any."""
+    for key, value in metadata or ():
+        if key == REQUEST_ID_HEADER and isinstance(value, str) and valid_request_id(value):
+            return value
+    return None
+
+
+@dataclass
+class Upstreams:
+    """Open channels to the upstream services, by name (``ledger``, ``licenses`` ...)."""
+
+    channels: dict[str, grpc.aio.Channel]
+    """One channel per upstream."""
+    timeout: float
+    """Deadline of each unary call, in seconds."""
+    _stubs: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, settings: Settings, names: Iterable[str]) -> Upstreams:
+        """Open an insecure channel (mTLS arrives later) to each named upstream."""
+        options = channel_options(settings)
+        channels = {
+            name: grpc.aio.insecure_channel(target_for(settings, name), options=options)
+            for name in sorted(set(names))
+        }
+        return cls(channels=channels, timeout=settings.upstream_timeout_seconds)
+
+    async def close(self) -> None:
+        """Close every channel, cancelling calls still in flight."""
+        for channel in self.channels.values():
+            await channel.close()
+
+    def _stub(self, route: RpcRoute) -> Any:
+        stub = self._stubs.get(route.grpc_path)
+        if stub is None:
+            channel = self.channels[route.upstream]
+            factory = channel.unary_stream if route.server_streaming else channel.unary_unary
+            stub = factory(
+                route.grpc_path,
+                request_serializer=lambda m: m.SerializeToString(),
+                response_deserializer=message_class(route.method.output_type).FromString,
+            )
+            self._stubs[route.grpc_path] = stub
+        return stub
+
+    async def unary(
+        self, route: RpcRoute, request: message.Message, metadata: Metadata
+    ) -> tuple[message.Message, str | None]:
+        """Call a unary RPC; returns the response and the request id the upstream echoed.
+
+        Raises grpc.aio.AioRpcError when the call fails.
+        """
+        call = self._stub(route)(request, metadata=tuple(metadata), timeout=self.timeout)
+        response: message.Message = await call
+        return response, request_id_of(await call.initial_metadata())
+
+    def stream(
+        self, route: RpcRoute, request: message.Message, metadata: Metadata
+    ) -> grpc.aio.UnaryStreamCall:
+        """Start a server-streaming RPC (no deadline: it lives as long as the client listens)."""
+        call: grpc.aio.UnaryStreamCall = self._stub(route)(request, metadata=tuple(metadata))
+        return call

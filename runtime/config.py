@@ -1,0 +1,199 @@
+"""Settings: read once at start-up from the environment into one frozen object.
+
+Every setting is a field of :class:`Settings` with its environment variable, default
+and meaning in the field's metadata; ``docs/settings.md`` is rendered from them
+(``python -m runtime.config``) and a test keeps the two the same. An invalid value
+fails start-up with :class:`ConfigError`, whose message names the variable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+LogFormat = Literal["auto", "json", "console"]
+Mode = Literal["development", "production"]
+
+
+class ConfigError(ValueError):
+    """A setting is missing or invalid; the message names the environment variable."""
+
+
+def _setting(env: str, default: Any, doc: str) -> Any:
+    return field(default=default, metadata={"env": env, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything certfree reads from its environment."""
+
+    mode: Mode = _setting(
+        "CERTFREE_MODE",
+        "development",
+        "`development` or `production`. Production refuses `--insecure-dev`.",
+    )
+    data_dir: Path = _setting(
+        "CERTFREE_DATA_DIR",
+        Path("var"),
+        "Where the embedded store keeps its files (append-only file, socket, log).",
+    )
+    redis_url: str = _setting(
+        "REDIS_URL",
+        "",
+        "A Redis or Valkey (>= 7.2) server to use; empty starts the embedded Valkey.",
+    )
+    listen_host: str = _setting(
+        "CERTFREE_LISTEN_HOST",
+        "127.0.0.1",
+        "Address the gRPC servers and the gateway bind; `0.0.0.0` in a container.",
+    )
+    ledger_port: int = _setting("CERTFREE_LEDGER_PORT", 50051, "gRPC port of the ledger.")
+    licenses_port: int = _setting("CERTFREE_LICENSES_PORT", 50052, "gRPC port of licenses.")
+    proofs_port: int = _setting("CERTFREE_PROOFS_PORT", 50053, "gRPC port of proofs.")
+    gateway_port: int = _setting("CERTFREE_GATEWAY_PORT", 8080, "HTTP port of the gateway.")
+    ledger_target: str = _setting(
+        "CERTFREE_LEDGER_TARGET",
+        "",
+        "gRPC target the gateway calls for the ledger; empty: `listen_host:ledger_port`.",
+    )
+    licenses_target: str = _setting(
+        "CERTFREE_LICENSES_TARGET",
+        "",
+        "gRPC target for licenses; empty: `listen_host:licenses_port`.",
+    )
+    proofs_target: str = _setting(
+        "CERTFREE_PROOFS_TARGET",
+        "",
+        "gRPC target for proofs; empty: `listen_host:proofs_port`.",
+    )
+    log_format: LogFormat = _setting(
+        "CERTFREE_LOG_FORMAT",
+        "auto",
+        "`json`, `console`, or `auto`: console on a terminal in development, JSON otherwise.",
+    )
+    log_level: str = _setting(
+        "CERTFREE_LOG_LEVEL", "info", "`debug`, `info`, `warning` or `error`."
+    )
+    max_message_bytes: int = _setting(
+        "CERTFREE_MAX_MESSAGE_BYTES",
+        4 * 1024 * 1024,
+        "Largest gRPC message a server or client accepts or sends (bytes).",
+    )
+    max_body_bytes: int = _setting(
+        "CERTFREE_MAX_BODY_BYTES",
+        1024 * 1024,
+        "Largest HTTP request body the gateway accepts (bytes); larger gets 413.",
+    )
+    grace_seconds: float = _setting(
+        "CERTFREE_GRACE_SECONDS",
+        10.0,
+        "On SIGTERM, how long in-flight RPCs may run before they are cancelled.",
+    )
+    keepalive_seconds: int = _setting(
+        "CERTFREE_KEEPALIVE_SECONDS",
+        30,
+        "Interval of HTTP/2 keepalive pings on idle gRPC connections.",
+    )
+    max_connection_age_seconds: int = _setting(
+        "CERTFREE_MAX_CONNECTION_AGE_SECONDS",
+        300,
+        "Servers close connections after this age so clients rebalance across replicas.",
+    )
+    upstream_timeout_seconds: float = _setting(
+        "CERTFREE_UPSTREAM_TIMEOUT_SECONDS",
+        10.0,
+        "Deadline the gateway sets on each unary gRPC call it makes.",
+    )
+    ledger_origin: str = _setting(
+        "CERTFREE_LEDGER_ORIGIN",
+        "certfree.localhost/ledger",
+        "The ledger's log origin (C2SP checkpoint origin line); names its store keys.",
+    )
+
+    def __post_init__(self) -> None:
+        for name, low, high in (
+            ("ledger_port", 0, 65535),
+            ("licenses_port", 0, 65535),
+            ("proofs_port", 0, 65535),
+            ("gateway_port", 0, 65535),
+            ("max_message_bytes", 1024, 64 * 1024 * 1024),
+            ("max_body_bytes", 1024, 64 * 1024 * 1024),
+            ("keepalive_seconds", 1, 3600),
+            ("max_connection_age_seconds", 1, 7 * 24 * 3600),
+        ):
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ConfigError(f"{_env(name)}={value} is out of range [{low}, {high}]")
+        for name in ("grace_seconds", "upstream_timeout_seconds"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{_env(name)} must be a positive number of seconds")
+        if self.log_level.lower() not in ("debug", "info", "warning", "error"):
+            raise ConfigError(f"CERTFREE_LOG_LEVEL={self.log_level!r} is not a log level")
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError("REDIS_URL must start with redis://, rediss:// or unix://")
+        if not self.ledger_origin or any(c.isspace() for c in self.ledger_origin):
+            raise ConfigError("CERTFREE_LEDGER_ORIGIN must be non-empty and contain no spaces")
+
+    def target(self, service: Literal["ledger", "licenses", "proofs"]) -> str:
+        """The gRPC target at which `service` answers."""
+        explicit: str = getattr(self, f"{service}_target")
+        port: int = getattr(self, f"{service}_port")
+        return explicit or f"{self.listen_host}:{port}"
+
+
+def _env(name: str) -> str:
+    env: str = Settings.__dataclass_fields__[name].metadata["env"]
+    return env
+
+
+def _parse(setting: dataclasses.Field[Any], raw: str) -> Any:
+    env = setting.metadata["env"]
+    kind = setting.type
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "Path":
+            return Path(raw)
+    except ValueError:
+        raise ConfigError(f"{env}={raw!r} is not a valid {kind}") from None
+    choices = get_args({"Mode": Mode, "LogFormat": LogFormat}.get(str(kind), str))
+    if choices and raw not in choices:
+        raise ConfigError(f"{env}={raw!r} must be one of: {', '.join(choices)}")
+    return raw
+
+
+def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build Settings from `environ` (default: the process environment) and overrides.
+
+    Overrides are already-typed values from command-line flags and win over the
+    environment. Raises ConfigError naming the variable on the first bad value.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in dataclasses.fields(Settings):
+        raw = environ.get(setting.metadata["env"])
+        if raw is not None and raw != "":
+            values[setting.name] = _parse(setting, raw.strip())
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)
+
+
+def render_table() -> str:
+    """The Markdown table of every setting, as docs/settings.md includes it."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for setting in dataclasses.fields(Settings):
+        default = setting.default
+        shown = f"`{default}`" if default != "" else "(empty)"
+        rows.append(f"| `{setting.metadata['env']}` | {shown} | {setting.metadata['doc']} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render_table())

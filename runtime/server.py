@@ -1,0 +1,328 @@
+"""The gRPC server every service runs: one factory, one interceptor.
+
+:func:`start_server` builds a ``grpc.aio`` server with deliberate limits, the
+standard health and reflection services, and :class:`RequestInterceptor`, which for
+every RPC: names it with a request id, authenticates the caller, validates the
+request against its protovalidate rules, runs the handler, maps any error to a
+rich ``google.rpc.Status``, and logs one line with the outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import re
+import signal
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+import protovalidate
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from redis.exceptions import RedisError
+
+from runtime import identity as identity_mod
+from runtime.config import Settings
+from runtime.errors import (
+    CertfreeError,
+    FieldViolation,
+    InvalidArgument,
+    NotImplementedYet,
+    Unavailable,
+    internal_error,
+    to_grpc_status,
+)
+from runtime.identity import IdentitySource
+from runtime.logs import get_logger
+from runtime.store import Store, StoreUnavailable
+
+REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
+_log = get_logger("grpc")
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A servicer to mount on a server, by its full service name."""
+
+    name: str
+    """Full protobuf service name, e.g. ``certfree.ledger.v1.LedgerService``."""
+    add: Callable[[grpc.aio.Server], None]
+    """Adds the servicer to a server (the generated ``add_*Servicer_to_server``)."""
+
+
+def server_options(settings: Settings) -> list[tuple[str, Any]]:
+    """Channel arguments every certfree server uses, each chosen on purpose."""
+    keepalive_ms = settings.keepalive_seconds * 1000
+    return [
+        # A second server on a used port must fail, not silently share it.
+        ("grpc.so_reuseport", 0),
+        ("grpc.max_receive_message_length", settings.max_message_bytes),
+        ("grpc.max_send_message_length", settings.max_message_bytes),
+        ("grpc.keepalive_time_ms", keepalive_ms),
+        ("grpc.keepalive_timeout_ms", 10_000),
+        # Clients may ping as often as our own keepalive; more often is abuse.
+        ("grpc.http2.min_ping_interval_without_data_ms", keepalive_ms // 2),
+        ("grpc.keepalive_permit_without_calls", 1),
+        # Close old connections so clients rebalance across replicas (kube-proxy is L4).
+        ("grpc.max_connection_age_ms", settings.max_connection_age_seconds * 1000),
+        ("grpc.max_connection_age_grace_ms", int(settings.grace_seconds * 1000)),
+    ]
+
+
+def channel_options(settings: Settings) -> list[tuple[str, Any]]:
+    """Channel arguments for clients of certfree services."""
+    return [
+        ("grpc.max_receive_message_length", settings.max_message_bytes),
+        ("grpc.max_send_message_length", settings.max_message_bytes),
+        ("grpc.keepalive_time_ms", settings.keepalive_seconds * 1000),
+        ("grpc.lb_policy_name", "round_robin"),
+    ]
+
+
+def violations(request: Any) -> list[FieldViolation]:
+    """The request's protovalidate violations, as field paths and messages."""
+    found = []
+    for violation in protovalidate.collect_violations(request):
+        path = []
+        for element in violation.proto.field.elements:
+            step = element.field_name
+            subscript = element.subscript
+            if subscript is not None and subscript.value is not None:
+                step += (
+                    f"[{subscript.value!r}]"
+                    if subscript.field.endswith("key")
+                    else (f"[{subscript.value}]")
+                )
+            path.append(step)
+        found.append(
+            FieldViolation(
+                field=".".join(path),
+                description=violation.proto.message,
+                reason=violation.proto.rule_id,
+            )
+        )
+    return found
+
+
+def _request_id(metadata: Mapping[str, str]) -> str:
+    given = metadata.get(REQUEST_ID_HEADER, "")
+    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+def _as_certfree_error(exc: BaseException, method: str, request_id: str) -> CertfreeError:
+    if isinstance(exc, CertfreeError):
+        return exc
+    if isinstance(exc, NotImplementedError):
+        return NotImplementedYet(f"{method.lstrip('/')} is in the contract but not built yet")
+    if isinstance(exc, StoreUnavailable | RedisError):
+        return Unavailable("the store did not answer; retry with the same idempotency key")
+    return internal_error(request_id)
+
+
+class RequestInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Request id, caller, validation, error mapping and one log line, for every RPC."""
+
+    def __init__(self, identity: IdentitySource) -> None:
+        self._identity = identity
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None or details.method.startswith(_UNAUTHENTICATED_PREFIXES):
+            return handler
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                self._unary(handler.unary_unary, details.method),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                self._server_stream(handler.unary_stream, details.method),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler  # certfree has no client-streaming RPCs
+
+    async def _begin(self, request: Any, context: grpc.aio.ServicerContext, method: str) -> None:
+        """Bind the request's id and log context, authenticate the caller, validate the request."""
+        metadata = {k: v for k, v in context.invocation_metadata() or () if isinstance(v, str)}
+        request_id = _request_id(metadata)
+        structlog.contextvars.bind_contextvars(request_id=request_id, rpc=method)
+        await context.send_initial_metadata(((REQUEST_ID_HEADER, request_id),))
+        caller = self._identity.authenticate(metadata)
+        identity_mod.bind_caller(caller)
+        structlog.contextvars.bind_contextvars(
+            caller=f"{caller.department_code}/{caller.role_name}"
+        )
+        found = violations(request)
+        if found:
+            raise InvalidArgument(
+                f"{len(found)} field(s) of the request are invalid", field_violations=found
+            )
+
+    @contextlib.asynccontextmanager
+    async def _scope(self, context: grpc.aio.ServicerContext, method: str) -> AsyncIterator[None]:
+        """Time the RPC, map whatever it raised, and log its one line before the client hears."""
+        started = time.perf_counter()
+        structlog.contextvars.clear_contextvars()
+
+        def done(outcome: str, **fields: str) -> None:
+            structlog.contextvars.bind_contextvars(outcome=outcome, **fields)
+            _log.info("rpc", duration_ms=round((time.perf_counter() - started) * 1000, 2))
+
+        try:
+            yield
+        except grpc.aio.AbortError:
+            done("ABORTED")
+            raise
+        except asyncio.CancelledError:
+            done("CANCELLED")
+            raise
+        except Exception as exc:
+            request_id = structlog.contextvars.get_contextvars().get("request_id")
+            error = _as_certfree_error(exc, method, request_id or uuid.uuid4().hex)
+            if error.code is grpc.StatusCode.INTERNAL:
+                _log.error("rpc failed unexpectedly", exc_info=exc)
+            done(error.code.name, reason=error.reason_name)
+            status = to_grpc_status(error)
+            await context.abort(status.code, status.details, status.trailing_metadata)
+        else:
+            done("OK")
+
+    def _unary(self, handler: Callable[..., Any], method: str) -> Callable[..., Awaitable[Any]]:
+        async def run(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            async with self._scope(context, method):
+                await self._begin(request, context, method)
+                result = handler(request, context)
+                if inspect.isawaitable(result):
+                    result = await result
+                return result
+
+        return run
+
+    def _server_stream(
+        self, handler: Callable[..., Any], method: str
+    ) -> Callable[..., AsyncIterator[Any]]:
+        async def run(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            async with self._scope(context, method):
+                await self._begin(request, context, method)
+                async for item in handler(request, context):
+                    yield item
+
+        return run
+
+
+@dataclass
+class RunningServer:
+    """A started server, its bound port, and its health state."""
+
+    server: grpc.aio.Server
+    port: int
+    health: health.aio.HealthServicer
+    names: Sequence[str]
+    _watcher: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    async def set_serving(self, serving: bool) -> None:
+        """Report SERVING or NOT_SERVING for the server and each of its services."""
+        status = (
+            health_pb2.HealthCheckResponse.SERVING
+            if serving
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        for name in ("", *self.names):
+            await self.health.set(name, status)
+
+    def watch_store(self, store: Store, interval: float = 2.0) -> None:
+        """Keep health NOT_SERVING while the store does not answer."""
+
+        async def watch() -> None:
+            serving = True
+            while True:
+                await asyncio.sleep(interval)
+                now = await store.ping()
+                if now != serving:
+                    _log.warning("store health changed", serving=now)
+                    await self.set_serving(now)
+                    serving = now
+
+        self._watcher = asyncio.create_task(watch(), name="store-health")
+
+    async def stop(self, grace: float) -> None:
+        """Stop taking RPCs, let in-flight ones finish within `grace` seconds, then close."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+
+
+async def start_server(
+    settings: Settings,
+    address: str,
+    registrations: Sequence[Registration],
+    identity: IdentitySource,
+) -> RunningServer:
+    """Start a server on `address` (port 0 picks a free one) with health and reflection."""
+    server = grpc.aio.server(
+        interceptors=[RequestInterceptor(identity)], options=server_options(settings)
+    )
+    for registration in registrations:
+        registration.add(server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    names = [r.name for r in registrations]
+    reflection.enable_server_reflection(
+        [
+            *names,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ],
+        server,
+    )
+    port = server.add_insecure_port(address)
+    if port == 0:
+        raise OSError(f"could not bind gRPC server to {address}")
+    await server.start()
+    running = RunningServer(server=server, port=port, health=health_servicer, names=names)
+    await running.set_serving(True)
+    return running
+
+
+async def wait_for_shutdown_signal() -> signal.Signals:
+    """Return when the process receives SIGTERM or SIGINT."""
+    loop = asyncio.get_running_loop()
+    received: asyncio.Future[signal.Signals] = loop.create_future()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda s=sig: received.done() or received.set_result(s))
+    try:
+        return await received
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
+def contract_only(pb2: Any, pb2_grpc: Any) -> list[Registration]:
+    """Mount the generated base servicers of a proto file: every RPC answers UNIMPLEMENTED.
+
+    For services whose contract exists but whose code does not yet; the interceptor turns
+    the base class's NotImplementedError into UNIMPLEMENTED naming the RPC.
+    """
+    registrations = []
+    for service in pb2.DESCRIPTOR.services_by_name.values():
+        servicer = getattr(pb2_grpc, f"{service.name}Servicer")()
+        add = getattr(pb2_grpc, f"add_{service.name}Servicer_to_server")
+        registrations.append(
+            Registration(name=service.full_name, add=lambda s, a=add, v=servicer: a(v, s))
+        )
+    return registrations

@@ -1,0 +1,171 @@
+"""The one Redis-protocol client layer every service uses.
+
+``connect()`` returns a :class:`Store` whose ``.redis`` is a redis-py asyncio client
+(hiredis parser, bytes in and out). Services keep their own key names in their own
+store modules; this module knows none except the fsync barrier below.
+
+Acknowledged means durable: after the EXEC (or script) that changes state, a service
+calls :meth:`Store.wait_durable` before it answers its caller. WAITAOF does not
+block inside MULTI or a script, so it must come after EXEC, never inside it.
+
+Errors: the methods here raise :class:`StoreUnavailable` when the server does not
+answer (connection refused or lost, timeouts, still loading) or cannot confirm
+durability. Commands issued directly on ``.redis`` raise redis-py's own errors,
+which the gRPC layer maps to UNAVAILABLE as well.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from redis import exceptions as redis_errors
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+
+from runtime.valkey import MIN_VERSION, parse_version
+
+DEFAULT_DURABLE_TIMEOUT_MS = 2000
+"""How long wait_durable lets WAITAOF wait: a server on ``appendfsync everysec``
+fsyncs about once a second, so two seconds covers one late fsync."""
+
+SOCKET_TIMEOUT_S = 5.0
+"""Per-command read timeout; must exceed any WAITAOF timeout we send."""
+
+CONNECT_TIMEOUT_S = 2.0
+HEALTH_CHECK_INTERVAL_S = 30
+"""redis-py PINGs a pooled connection idle this long before reusing it."""
+
+FSYNC_BARRIER_KEY = "certfree:store:fsync-barrier"
+"""A counter wait_durable increments on servers not on ``appendfsync always``; see there."""
+
+# Connection-level failures: the server is down, unreachable, or not ready.
+_UNAVAILABLE = (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError)
+
+
+class StoreUnavailable(Exception):
+    """The store did not answer or could not confirm durability; the call may be retried."""
+
+
+def _retry() -> Retry:
+    # Three retries with jittered backoff capped at half a second: rides out a
+    # restart or a dropped connection without holding a request for long.
+    # redis-py re-sends the command, so a write may run twice; service writes are
+    # idempotent (idempotency keys in their scripts) for exactly this reason.
+    return Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=3)
+
+
+async def connect(url: str, *, client_name: str) -> Store:
+    """Connect to the server at `url`, check it is Redis/Valkey >= 7.2, return the Store.
+
+    `client_name` shows in CLIENT LIST (``certfree-ledger``, say); no spaces.
+    Raises StoreUnavailable when the server does not answer or is too old.
+    """
+    if not client_name or any(ch.isspace() for ch in client_name):
+        raise ValueError(f"client_name must be a non-empty word, got {client_name!r}")
+    redis = Redis.from_url(
+        url,
+        decode_responses=False,
+        client_name=client_name,
+        socket_timeout=SOCKET_TIMEOUT_S,
+        socket_connect_timeout=CONNECT_TIMEOUT_S,
+        health_check_interval=HEALTH_CHECK_INTERVAL_S,
+        retry=_retry(),
+    )
+    store = Store(redis)
+    try:
+        version = await store.server_version()
+        if version < MIN_VERSION:
+            raise StoreUnavailable(
+                f"the store runs version {'.'.join(map(str, version))}; certfree needs"
+                " Redis or Valkey >= 7.2 (WAITAOF)"
+            )
+        store.fsync_always = await _fsync_always(redis)
+    except BaseException:
+        await redis.aclose()
+        raise
+    return store
+
+
+async def _fsync_always(redis: Redis) -> bool:
+    """Whether the server says it runs ``appendfsync always``; False when it won't say."""
+    try:
+        reply = await redis.config_get("appendfsync")
+    except redis_errors.ResponseError:
+        return False  # CONFIG is often disabled on managed servers: assume the weaker policy
+    except _UNAVAILABLE as error:
+        raise StoreUnavailable(f"the store did not answer: {error}") from error
+    # redis-py decodes CONFIG GET replies to str even with decode_responses=False.
+    value = reply.get("appendfsync", reply.get(b"appendfsync", b""))
+    return (value.decode() if isinstance(value, bytes) else str(value)) == "always"
+
+
+class Store:
+    """A connected client: ``.redis`` for commands, plus readiness and durability checks."""
+
+    def __init__(self, redis: Redis, *, fsync_always: bool = False) -> None:
+        self.redis = redis
+        self.fsync_always = fsync_always
+        """True when the server fsyncs before every reply, so no barrier is needed."""
+
+    async def ping(self, within_s: float = 1.0) -> bool:
+        """Whether the server answers PING within `within_s` seconds; never raises."""
+        try:
+            async with asyncio.timeout(within_s):
+                return bool(await self.redis.ping())
+        except Exception:
+            # Readiness probes call this in a loop; any failure simply means "not ready".
+            return False
+
+    async def wait_durable(
+        self, numlocal: int = 1, timeout_ms: int = DEFAULT_DURABLE_TIMEOUT_MS
+    ) -> None:
+        """Return once this client's earlier writes are fsynced to the AOF; else StoreUnavailable.
+
+        Sends ``WAITAOF numlocal 0 timeout_ms``. With ``appendfsync always`` (the
+        embedded server) every reply already follows its fsync, so it answers at
+        once; on ``everysec`` it waits for the next fsync, about a second at most.
+        WAITAOF cannot wait inside MULTI or a script: call this after EXEC.
+
+        WAITAOF covers the writes of the connection it runs on, and the pool may
+        hand this call another connection than the caller's write used. Unless the
+        server is on ``appendfsync always``, an INCR of FSYNC_BARRIER_KEY goes first
+        on the same connection: the AOF is fsynced in order, so once the barrier
+        is on disk, every write acknowledged before this call is too.
+        """
+        if timeout_ms <= 0:
+            # WAITAOF with timeout 0 blocks forever.
+            raise ValueError("timeout_ms must be positive")
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                if not self.fsync_always:
+                    pipe.incr(FSYNC_BARRIER_KEY)
+                pipe.execute_command("WAITAOF", numlocal, 0, timeout_ms)
+                replies = await pipe.execute()
+        except redis_errors.ResponseError as error:
+            # For instance "appendonly is disabled": the server cannot promise durability.
+            raise StoreUnavailable(f"the store cannot confirm durability: {error}") from error
+        except _UNAVAILABLE as error:
+            raise StoreUnavailable(f"the store did not answer WAITAOF: {error}") from error
+        local, _replicas = replies[-1]
+        if local < numlocal:
+            raise StoreUnavailable(
+                f"the store did not confirm the write reached its append-only file within"
+                f" {timeout_ms} ms (fsynced on {local} of {numlocal} local files)"
+            )
+
+    async def server_version(self) -> tuple[int, int, int]:
+        """The server's own version: ``valkey_version`` on Valkey, else ``redis_version``.
+
+        Valkey also reports ``redis_version:7.2.4`` for client compatibility; that
+        number says which Redis it mimics, not what it is.
+        """
+        try:
+            info = await self.redis.info("server")
+        except _UNAVAILABLE as error:
+            raise StoreUnavailable(f"the store did not answer: {error}") from error
+        return parse_version(str(info.get("valkey_version") or info.get("redis_version", "0")))
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await self.redis.aclose()

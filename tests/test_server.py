@@ -1,0 +1,225 @@
+"""The gRPC server every service runs: health, reflection, identity, errors, logs, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import grpc
+import pytest
+import structlog
+from google.rpc import error_details_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from grpc_status import rpc_status
+
+import services.licenses
+import services.proofs
+from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
+from genproto.certfree.licenses.v1 import licenses_pb2
+from genproto.certfree.proofs.v1 import proofs_pb2
+from runtime.identity import NoIdentity
+from runtime.server import Registration
+from services.ledger.servicer import LedgerServicer
+from services.ledger.store import LedgerStore
+from tests.conftest import caller
+
+
+def details(error: grpc.aio.AioRpcError) -> dict[str, Any]:
+    """The rich details of a failed call, by type name."""
+    status = rpc_status.from_call(error)
+    assert status is not None, "the error carried no google.rpc.Status"
+    found: dict[str, Any] = {}
+    for any_detail in status.details:
+        for kind in (error_details_pb2.ErrorInfo, error_details_pb2.BadRequest):
+            if any_detail.Is(kind.DESCRIPTOR):
+                message = kind()
+                any_detail.Unpack(message)
+                found[kind.DESCRIPTOR.name] = message
+    return found
+
+
+class _Failing(LedgerServicer):
+    """A ledger whose GetEntry fails unexpectedly, or sleeps, to exercise the interceptor."""
+
+    delay = 0.0
+
+    async def GetEntry(self, request: Any, context: Any) -> Any:
+        if request.index == 13:
+            raise RuntimeError("secret internal detail 350102199001011234")
+        await asyncio.sleep(self.delay)
+        return ledger_pb2.LedgerEntry(index=request.index)
+
+
+def _failing(settings: Any, store: Any, delay: float = 0.0) -> list[Registration]:
+    servicer = _Failing(LedgerStore(store, settings.ledger_origin))
+    servicer.delay = delay
+    return [
+        Registration(
+            name="certfree.ledger.v1.LedgerService",
+            add=lambda s: ledger_pb2_grpc.add_LedgerServiceServicer_to_server(servicer, s),
+        )
+    ]
+
+
+class TestHealthAndReflection:
+    """Standard services answer without credentials, as probes need."""
+
+    async def test_health_reports_serving_for_server_and_service(self, start_ledger: Any) -> None:
+        """grpc.health.v1 answers SERVING for "" and for the service name."""
+        running = await start_ledger()
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            for name in ("", "certfree.ledger.v1.LedgerService"):
+                reply = await stub.Check(health_pb2.HealthCheckRequest(service=name))
+                assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+    async def test_reflection_lists_the_service(self, start_ledger: Any) -> None:
+        """Server reflection names the ledger service and health."""
+        running = await start_ledger()
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+            request = reflection_pb2.ServerReflectionRequest(list_services="")
+            names = set()
+            async for reply in stub.ServerReflectionInfo(iter([request])):
+                names |= {s.name for s in reply.list_services_response.service}
+        assert {"certfree.ledger.v1.LedgerService", "grpc.health.v1.Health"} <= names
+
+
+class TestIdentity:
+    """Every RPC has a caller, or it is refused before the handler runs."""
+
+    async def test_call_without_identity_is_unauthenticated(self, ledger_channel: Any) -> None:
+        """No x-certfree-* metadata in dev mode: UNAUTHENTICATED naming what is missing."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await stub.GetEntry(ledger_pb2.GetEntryRequest(index=0))
+        assert raised.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        assert "x-certfree-department" in (raised.value.details() or "")
+        assert details(raised.value)["ErrorInfo"].reason == "UNAUTHENTICATED_CALLER"
+
+    async def test_unknown_role_is_unauthenticated(self, ledger_channel: Any) -> None:
+        """A role that is not in the contract is refused."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await stub.GetEntry(ledger_pb2.GetEntryRequest(index=0), metadata=caller(role="king"))
+        assert raised.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+    async def test_without_dev_flag_every_call_is_refused(self, start_ledger: Any) -> None:
+        """The production default has no identity source yet, and says so."""
+        running = await start_ledger(identity=NoIdentity())
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = ledger_pb2_grpc.LedgerServiceStub(channel)
+            with pytest.raises(grpc.aio.AioRpcError) as raised:
+                await stub.GetEntry(ledger_pb2.GetEntryRequest(index=0), metadata=caller())
+        assert raised.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        assert "--insecure-dev" in (raised.value.details() or "")
+
+
+class TestErrors:
+    """Errors reach clients once mapped, with rich details and never a traceback."""
+
+    async def test_invalid_request_lists_every_bad_field(self, ledger_channel: Any) -> None:
+        """protovalidate rules become INVALID_ARGUMENT with one BadRequest violation per field."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        bad = ledger_pb2.AppendRequest(
+            attestation=ledger_pb2.Attestation(
+                artefact_sha256=b"short", issuer_department="not-a-uscc", artefact_id="x"
+            )
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await stub.Append(bad, metadata=caller())
+        assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        found = details(raised.value)
+        assert found["ErrorInfo"].reason == "INVALID_FIELD"
+        assert found["ErrorInfo"].domain == "certfree.gov.cn"
+        fields = {v.field for v in found["BadRequest"].field_violations}
+        assert fields == {
+            "attestation.artefact_sha256",
+            "attestation.kind",
+            "attestation.issuer_department",
+        }
+
+    async def test_unexpected_failure_is_internal_without_detail(
+        self, settings: Any, store: Any, start_ledger: Any
+    ) -> None:
+        """An exception in a handler gives INTERNAL with a request id and nothing of the cause."""
+        running = await start_ledger(_failing(settings, store))
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = ledger_pb2_grpc.LedgerServiceStub(channel)
+            with (
+                structlog.testing.capture_logs() as logs,
+                pytest.raises(grpc.aio.AioRpcError) as raised,
+            ):
+                await stub.GetEntry(ledger_pb2.GetEntryRequest(index=13), metadata=caller())
+        message = raised.value.details() or ""
+        assert raised.value.code() == grpc.StatusCode.INTERNAL
+        assert "secret" not in message and "Traceback" not in message
+        request_id = details(raised.value)["ErrorInfo"].metadata["request_id"]
+        assert request_id in message
+        assert any(entry["event"] == "rpc failed unexpectedly" for entry in logs)
+
+    async def test_rpc_not_built_is_unimplemented_and_named(self, ledger_channel: Any) -> None:
+        """An RPC of the contract that is not built answers UNIMPLEMENTED naming the RPC."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await stub.GetCheckpoint(ledger_pb2.GetCheckpointRequest(), metadata=caller())
+        assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        assert "certfree.ledger.v1.LedgerService/GetCheckpoint" in (raised.value.details() or "")
+        assert details(raised.value)["ErrorInfo"].reason == "NOT_IMPLEMENTED"
+
+    async def test_contract_only_services_mount_every_service_of_the_file(
+        self, settings: Any, store: Any
+    ) -> None:
+        """licenses and proofs mount a servicer for each service their protos declare."""
+        for module, pb2 in ((services.licenses, licenses_pb2), (services.proofs, proofs_pb2)):
+            names = {r.name for r in module.registrations(settings, store)}
+            assert names == {s.full_name for s in pb2.DESCRIPTOR.services_by_name.values()}
+            assert names
+
+
+class TestRequestContext:
+    """Every request has an id, and its log line carries id, RPC, caller and outcome."""
+
+    async def test_request_id_is_echoed_and_logged(self, ledger_channel: Any) -> None:
+        """A client's x-request-id comes back and tags the request's log line."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        metadata = (*caller(), ("x-request-id", "req-1234-abcd"))
+        with structlog.testing.capture_logs(
+            processors=[structlog.contextvars.merge_contextvars]
+        ) as logs:
+            call = stub.GetEntry(ledger_pb2.GetEntryRequest(index=99), metadata=metadata)
+            with pytest.raises(grpc.aio.AioRpcError):
+                await call
+        initial = dict(await call.initial_metadata())
+        assert initial["x-request-id"] == "req-1234-abcd"
+        line = next(entry for entry in logs if entry["event"] == "rpc")
+        assert line["request_id"] == "req-1234-abcd"
+        assert line["rpc"] == "/certfree.ledger.v1.LedgerService/GetEntry"
+        assert line["caller"].endswith("/issuer")
+        assert line["outcome"] == "NOT_FOUND"
+
+
+class TestGracefulShutdown:
+    """Stopping drains in-flight RPCs and refuses new ones."""
+
+    async def test_in_flight_rpc_finishes_during_grace(
+        self, settings: Any, store: Any, start_ledger: Any
+    ) -> None:
+        """An RPC running when stop() begins completes; health turns NOT_SERVING; new calls fail."""
+        running = await start_ledger(_failing(settings, store, delay=0.5))
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = ledger_pb2_grpc.LedgerServiceStub(channel)
+            in_flight = asyncio.ensure_future(
+                stub.GetEntry(ledger_pb2.GetEntryRequest(index=1), metadata=caller())
+            )
+            await asyncio.sleep(0.1)
+            stopping = asyncio.ensure_future(running.stop(grace=5))
+            reply = await in_flight
+            await stopping
+            assert reply.index == 1
+            with pytest.raises(grpc.aio.AioRpcError) as raised:
+                await stub.GetEntry(
+                    ledger_pb2.GetEntryRequest(index=2), metadata=caller(), timeout=2
+                )
+            assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
