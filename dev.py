@@ -2,7 +2,7 @@
 """Run certfree or its tests with nothing but Python 3.11+ and pip.
 
     python3 dev.py up     # certfree up --insecure-dev, data under ./var
-    python3 dev.py test   # lint, format check and the whole test suite
+    python3 dev.py test   # ruff, mypy --strict and the whole test suite (pytest)
 
 The first run creates ./.venv and installs certfree with its dev extras; later runs
 reinstall only when pyproject.toml changed. Extra arguments go to the command
@@ -56,6 +56,7 @@ def main() -> None:
         os.execv(BIN / "certfree", [str(BIN / "certfree"), "up", "--insecure-dev", *extra])
     _run(BIN / "ruff", "check", ".")
     _run(BIN / "ruff", "format", "--check", ".")
+    _run(BIN / "mypy")
     _run(BIN / "python", "-m", "pytest", *extra)
 
 

@@ -66,7 +66,7 @@ class Stack:
         return stack
 
     async def _start_services(self, source: identity.IdentitySource, insecure_dev: bool) -> None:
-        targets = {}
+        targets: dict[str, str] = {}
         for name, build in SERVICES.items():
             port = getattr(self.settings, f"{name}_port")
             address = f"{self.settings.listen_host}:{port}"
@@ -77,7 +77,7 @@ class Stack:
             self.servers[name] = running
             targets[f"{name}_target"] = f"{self._connect_host}:{running.port}"
         # The gateway calls the ports actually bound (they differ from the settings with port 0).
-        gateway_settings = dataclasses.replace(self.settings, **targets)
+        gateway_settings = dataclasses.replace(self.settings, **targets)  # type: ignore[arg-type]
         app = build_app(gateway_settings, store=self.store, forward_dev_identity=insecure_dev)
         self.gateway = await start_gateway(gateway_settings, app)
 
@@ -88,7 +88,9 @@ class Stack:
 
     def addresses(self) -> dict[str, str]:
         """What a person or a test connects to: gRPC targets and the gateway URL."""
-        found = {name: f"{self._connect_host}:{s.port}" for name, s in self.servers.items()}
+        found: dict[str, str] = {
+            name: f"{self._connect_host}:{s.port}" for name, s in self.servers.items()
+        }
         if self.gateway is not None:
             found["gateway"] = f"http://{self._connect_host}:{self.gateway.port}"
         if self.embedded is not None:

@@ -13,13 +13,13 @@ import asyncio
 import sys
 
 from gateway.app import build_app
-from gateway.server import start_gateway
+from gateway.server import GatewayStartError, start_gateway
 from runtime import identity
 from runtime.config import ConfigError, load
 from runtime.logs import configure, get_logger
 from runtime.main import parse_common_args
 from runtime.server import wait_for_shutdown_signal
-from runtime.store import connect
+from runtime.store import StoreUnavailable, connect
 
 
 async def serve(insecure_dev: bool) -> None:
@@ -35,7 +35,11 @@ async def serve(insecure_dev: bool) -> None:
     store = await connect(settings.redis_url, client_name="certfree-gateway")
     try:
         app = build_app(settings, store=store, forward_dev_identity=insecure_dev)
-        running = await start_gateway(settings, app)
+        try:
+            running = await start_gateway(settings, app)
+        except (OSError, GatewayStartError) as error:
+            address = f"{settings.listen_host}:{settings.gateway_port}"
+            raise SystemExit(f"certfree gateway: cannot serve on {address}: {error}") from None
         received = await wait_for_shutdown_signal()
         log.info("shutting down", signal=received.name, grace_seconds=settings.grace_seconds)
         await running.stop()
@@ -50,8 +54,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(serve(args.insecure_dev))
     except ConfigError as error:
         sys.exit(f"certfree gateway: configuration error: {error}")
-    except OSError as error:
-        sys.exit(f"certfree gateway: cannot listen: {error}")
+    except StoreUnavailable as error:
+        sys.exit(f"certfree gateway: the store at REDIS_URL did not answer: {error}")
 
 
 if __name__ == "__main__":

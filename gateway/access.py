@@ -17,9 +17,8 @@ import structlog
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.upstream import valid_request_id
 from runtime.logs import get_logger
-from runtime.server import REQUEST_ID_HEADER
+from runtime.server import REQUEST_ID_HEADER, valid_request_id
 
 _log = get_logger("gateway")
 

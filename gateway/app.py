@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from gateway.access import AccessLog
 from gateway.descriptors import Contract, load_contract
-from gateway.errors import error_status, status_json, status_response
+from gateway.errors import error_status, internal_error_response, status_response
 from gateway.health import Pingable, healthz, readyz
 from gateway.openapi import build_document
 from gateway.proxy import TranscodingRoute
@@ -30,17 +30,13 @@ from gateway.routes import route_table
 from gateway.upstream import Upstreams, target_for
 from genproto.certfree.common.v1 import common_pb2
 from runtime.config import Settings
-from runtime.errors import internal_error, to_status_proto
-from runtime.logs import get_logger
 from runtime.server import REQUEST_ID_HEADER
-
-_log = get_logger("gateway")
 
 # The gateway's own refusals, as google.rpc codes and stable reasons.
 _HTTP_ERRORS: dict[int, tuple[grpc.StatusCode, int]] = {
-    404: (grpc.StatusCode.NOT_FOUND, common_pb2.NOT_FOUND),
-    405: (grpc.StatusCode.UNIMPLEMENTED, common_pb2.NOT_IMPLEMENTED),
-    413: (grpc.StatusCode.INVALID_ARGUMENT, common_pb2.MALFORMED_REQUEST),
+    404: (grpc.StatusCode.NOT_FOUND, common_pb2.ROUTE_NOT_FOUND),
+    405: (grpc.StatusCode.UNIMPLEMENTED, common_pb2.METHOD_NOT_ALLOWED),
+    413: (grpc.StatusCode.INVALID_ARGUMENT, common_pb2.BODY_TOO_LARGE),
 }
 
 
@@ -49,8 +45,11 @@ def _request_id(request: Request) -> str:
 
 
 def _http_error_handler(max_body_bytes: int) -> Any:
+    """The handler for the router's own refusals (404, 405) and the body limit (413)."""
+
     async def handle(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
+        if not isinstance(exc, HTTPException):  # registered for HTTPException only
+            raise exc
         code, reason = _HTTP_ERRORS.get(
             exc.status_code, (grpc.StatusCode.INVALID_ARGUMENT, common_pb2.MALFORMED_REQUEST)
         )
@@ -73,13 +72,8 @@ def _http_error_handler(max_body_bytes: int) -> Any:
 
 
 async def _internal_error_handler(request: Request, exc: Exception) -> Response:
-    """An unexpected failure: logged with its traceback, answered with the request id only."""
-    request_id = _request_id(request)
-    _log.error("request failed unexpectedly", exc_info=exc, request_id=request_id)
-    status = to_status_proto(internal_error(request_id))
-    return JSONResponse(
-        status_json(status), status_code=500, headers={REQUEST_ID_HEADER: request_id}
-    )
+    """Last resort for a failure outside a transcoded call (those are caught in the proxy)."""
+    return internal_error_response(_request_id(request), exc)
 
 
 def build_app(
@@ -123,7 +117,11 @@ def build_app(
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
-            TranscodingRoute(table, forward_dev_identity=forward_dev_identity),
+            TranscodingRoute(
+                table,
+                forward_dev_identity=forward_dev_identity,
+                max_body_bytes=settings.max_body_bytes,
+            ),
         ],
         middleware=[Middleware(AccessLog)],
         exception_handlers={
@@ -131,7 +129,6 @@ def build_app(
             Exception: _internal_error_handler,
         },
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )
     app.router.redirect_slashes = False  # a route is its template; no guessing
     return app

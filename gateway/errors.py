@@ -16,12 +16,20 @@ from typing import Any
 
 import grpc
 from google.protobuf import descriptor_pool, json_format
+from google.protobuf.message import DecodeError
 from google.rpc import status_pb2
 from starlette.responses import JSONResponse
 
 from genproto.certfree.common.v1 import common_pb2
-from runtime.errors import CertfreeError, FieldViolation, http_status, to_status_proto
+from runtime.errors import (
+    CertfreeError,
+    FieldViolation,
+    http_status,
+    internal_error,
+    to_status_proto,
+)
 from runtime.logs import get_logger
+from runtime.server import REQUEST_ID_HEADER
 
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
@@ -76,10 +84,15 @@ def upstream_status(error: grpc.aio.AioRpcError, upstream: str) -> status_pb2.St
     """The Status of a failed upstream call: the service's own, else one built from the code."""
     code = error.code()
     for key, value in error.trailing_metadata() or ():
-        if key == STATUS_DETAILS_KEY and isinstance(value, bytes):
+        if key != STATUS_DETAILS_KEY or not isinstance(value, bytes):
+            continue
+        # As grpc_status.rpc_status.from_call reads it, minus its ValueError on a mismatch.
+        try:
             rich = status_pb2.Status.FromString(value)
-            if rich.code == code.value[0]:
-                return rich
+        except DecodeError:
+            break
+        if rich.code == code.value[0]:
+            return rich
     # The transport's words may name internal addresses: log them, do not send them.
     _log.warning("upstream failed", upstream=upstream, code=code.name, details=error.details())
     return error_status(code, _fallback_message(code, upstream))
@@ -115,4 +128,12 @@ def status_response(
         status_json(status),
         status_code=status_code or http_status(status.code),
         headers=dict(headers or {}),
+    )
+
+
+def internal_error_response(request_id: str, exc: BaseException) -> JSONResponse:
+    """An unexpected failure: logged with its traceback, answered with the request id only."""
+    _log.error("request failed unexpectedly", exc_info=exc, request_id=request_id)
+    return status_response(
+        to_status_proto(internal_error(request_id)), headers={REQUEST_ID_HEADER: request_id}
     )

@@ -36,33 +36,38 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-async def _check_service(channel: grpc.aio.Channel, service: str, timeout: float) -> str:
+async def _check_service(channel: grpc.aio.Channel, service: str, within_s: float) -> str:
     """``ok``, or what the service said instead (``NOT_SERVING``, ``UNAVAILABLE`` ...)."""
     try:
         reply = await health_pb2_grpc.HealthStub(channel).Check(
-            health_pb2.HealthCheckRequest(service=service), timeout=timeout
+            health_pb2.HealthCheckRequest(service=service), timeout=within_s
         )
     except grpc.aio.AioRpcError as error:
-        return error.code().name
+        return str(error.code().name)
     if reply.status == health_pb2.HealthCheckResponse.SERVING:
         return "ok"
     return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
 
 
 async def _check_upstream(
-    channel: grpc.aio.Channel, services: Sequence[str], timeout: float
+    channel: grpc.aio.Channel, services: Sequence[str], within_s: float
 ) -> str:
-    results = await asyncio.gather(*(_check_service(channel, s, timeout) for s in services))
-    failed = [f"{service}: {result}" for service, result in zip(services, results, strict=True)
-              if result != "ok"]
+    results = await asyncio.gather(*(_check_service(channel, s, within_s) for s in services))
+    if len(set(results)) == 1:
+        return results[0]  # the usual case: the whole server answers, or does not
+    failed = [
+        f"{service}: {result}"
+        for service, result in zip(services, results, strict=True)
+        if result != "ok"
+    ]
     return "; ".join(failed) if failed else "ok"
 
 
-async def _check_store(store: Pingable | None, timeout: float) -> str:
+async def _check_store(store: Pingable | None, within_s: float) -> str:
     if store is None:
         return "not checked"
     try:
-        answered = await asyncio.wait_for(store.ping(), timeout)
+        answered = await asyncio.wait_for(store.ping(), within_s)
     except TimeoutError:
         answered = False
     return "ok" if answered else "unavailable"
@@ -72,7 +77,7 @@ async def readiness(
     store: Pingable | None,
     upstreams: Upstreams,
     services: Mapping[str, Sequence[str]],
-    timeout: float = CHECK_TIMEOUT_SECONDS,
+    within_s: float = CHECK_TIMEOUT_SECONDS,
 ) -> tuple[bool, dict[str, str]]:
     """Whether everything answers, and each part's result (``ok`` or why not).
 
@@ -80,11 +85,11 @@ async def readiness(
     A store of None is not checked (readiness then rests on the upstreams, whose
     own health turns NOT_SERVING when their store fails).
     """
-    timeout = min(timeout, upstreams.timeout)
+    within_s = min(within_s, upstreams.timeout)
     names = sorted(services)
     results = await asyncio.gather(
-        _check_store(store, timeout),
-        *(_check_upstream(upstreams.channels[n], services[n], timeout) for n in names),
+        _check_store(store, within_s),
+        *(_check_upstream(upstreams.channels[n], services[n], within_s) for n in names),
     )
     checks = dict(zip(["store", *names], results, strict=True))
     ready = all(result in ("ok", "not checked") for result in checks.values())

@@ -23,7 +23,9 @@ from genproto.buf.validate import validate_pb2
 
 OPENAPI_VERSION = "3.1.0"
 _REF = "#/components/schemas/"
-_PATH_ITEM_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+_PATH_ITEM_METHODS = frozenset(
+    {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+)
 _QUERY_DEPTH = 4  # how deep query parameters follow nested (non-repeated) messages
 
 _T = FieldDescriptor
@@ -86,7 +88,9 @@ def proto_comments(files: Iterable[descriptor_pb2.FileDescriptorProto]) -> dict[
             if loc.leading_comments.strip()
         }
 
-        def note(name: str, path: tuple[int, ...], located: dict[tuple[int, ...], str] = located) -> None:
+        def note(
+            name: str, path: tuple[int, ...], located: dict[tuple[int, ...], str] = located
+        ) -> None:
             if path in located:
                 found[name] = located[path]
 
@@ -114,12 +118,21 @@ def proto_comments(files: Iterable[descriptor_pb2.FileDescriptorProto]) -> dict[
     return found
 
 
+def _rules(field: FieldDescriptor) -> validate_pb2.FieldRules | None:
+    """The field's ``(buf.validate.field)`` option, if it has one."""
+    extension: Any = validate_pb2.field  # typed as a plain FieldDescriptor in the stubs
+    options = field.GetOptions()
+    if not options.HasExtension(extension):
+        return None
+    rules: validate_pb2.FieldRules = options.Extensions[extension]
+    return rules
+
+
 def _constraints(field: FieldDescriptor) -> dict[str, Any]:
     """The simple buf.validate rules of a field, as JSON Schema keywords."""
-    options = field.GetOptions()
-    if not options.HasExtension(validate_pb2.field):
+    rules = _rules(field)
+    if rules is None:
         return {}
-    rules = options.Extensions[validate_pb2.field]
     kind = rules.WhichOneof("type")
     found: dict[str, Any] = {}
     if kind == "string":
@@ -136,10 +149,8 @@ def _constraints(field: FieldDescriptor) -> dict[str, Any]:
 
 
 def _is_required(field: FieldDescriptor) -> bool:
-    options = field.GetOptions()
-    return options.HasExtension(validate_pb2.field) and options.Extensions[
-        validate_pb2.field
-    ].required
+    rules = _rules(field)
+    return rules is not None and rules.required
 
 
 class SchemaBuilder:
@@ -189,9 +200,9 @@ class SchemaBuilder:
 
     def value(self, field: FieldDescriptor) -> dict[str, Any]:
         """The schema of one value of `field` (an array's item, a map's value)."""
-        if field.type == _T.TYPE_ENUM:
+        if field.enum_type is not None:
             return self.ref(field.enum_type)
-        if field.type in (_T.TYPE_MESSAGE, _T.TYPE_GROUP):
+        if field.message_type is not None:
             return self.ref(field.message_type)
         return dict(_SCALARS[field.type])
 
@@ -207,7 +218,7 @@ class SchemaBuilder:
             schema = {"type": "array", "items": self.value(field)}
         else:
             schema = self.value(field)
-        comment = self.comments.get(f"{field.containing_type.full_name}.{field.name}")
+        comment = self.comments.get(field.full_name)
         if comment:
             schema["description"] = comment
         schema.update(_constraints(field))
@@ -230,9 +241,13 @@ def _query_parameters(
             continue
         if is_scalar(field):
             found.append(
-                {"name": json_prefix + field.json_name, "in": "query", "schema": builder.field(field)}
+                {
+                    "name": json_prefix + field.json_name,
+                    "in": "query",
+                    "schema": builder.field(field),
+                }
             )
-        elif not field.is_repeated and depth < _QUERY_DEPTH:
+        elif field.message_type is not None and not field.is_repeated and depth < _QUERY_DEPTH:
             found += _query_parameters(
                 builder,
                 field.message_type,
@@ -256,7 +271,9 @@ def _operation(builder: SchemaBuilder, route: RpcRoute, operation_id: str) -> di
     parameters = []
     for variable in route.path.variables:
         schema = builder.value(field_chain(method.input_type, variable.field_path)[-1])
-        parameters.append({"name": variable.field_path, "in": "path", "required": True, "schema": schema})
+        parameters.append(
+            {"name": variable.field_path, "in": "path", "required": True, "schema": schema}
+        )
     if route.body != "*":
         skip = route.bound_fields | ({route.body} if route.body else set())
         parameters += _query_parameters(builder, method.input_type, frozenset(skip))
@@ -297,7 +314,9 @@ def _operation(builder: SchemaBuilder, route: RpcRoute, operation_id: str) -> di
 
 def openapi_path(route: RpcRoute) -> str:
     """The OpenAPI path of a route: variables as ``{field}``, patterns dropped."""
-    parts, depth, name = [], 0, []
+    parts: list[str] = []
+    name: list[str] = []
+    depth = 0
     for char in route.path.template:
         if char == "{":
             depth, name = 1, []

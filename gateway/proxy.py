@@ -25,7 +25,13 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
-from gateway.errors import error_status, status_json, status_response, upstream_status
+from gateway.errors import (
+    error_status,
+    internal_error_response,
+    status_json,
+    status_response,
+    upstream_status,
+)
 from gateway.routes import RpcRoute, match
 from gateway.transcode import (
     TranscodeError,
@@ -55,6 +61,21 @@ def raw_path(scope: Scope) -> str:
     return quote(scope["path"])
 
 
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 past `limit` bytes: by its declared
+    Content-Length before reading, and by counting as it arrives (chunked bodies)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _sse(data: Any, event: str = "") -> bytes:
     head = f"event: {event}\n" if event else ""
     return f"{head}data: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
@@ -63,9 +84,12 @@ def _sse(data: Any, event: str = "") -> bytes:
 class TranscodingRoute(BaseRoute):
     """Every transcoded RPC route, as one Starlette route."""
 
-    def __init__(self, table: Sequence[RpcRoute], *, forward_dev_identity: bool) -> None:
+    def __init__(
+        self, table: Sequence[RpcRoute], *, forward_dev_identity: bool, max_body_bytes: int
+    ) -> None:
         self.table = list(table)
         self.forward_dev_identity = forward_dev_identity
+        self.max_body_bytes = max_body_bytes
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         """FULL for a route of this method and path, PARTIAL when only the path is known."""
@@ -94,7 +118,12 @@ class TranscodingRoute(BaseRoute):
         if route is None:
             raise HTTPException(405, headers={"Allow": ", ".join(scope["allowed_methods"])})
         request = Request(scope, receive)
-        response = await self._answer(request, route, scope["path_params"])
+        try:
+            response = await self._answer(request, route, scope["path_params"])
+        except HTTPException:
+            raise
+        except Exception as exc:  # a bug, never the client's fault: 500 with the request id
+            response = internal_error_response(request.state.request_id, exc)
         await response(scope, receive, send)
 
     def _metadata(self, request: Request, request_id: str) -> list[tuple[str, str]]:
@@ -111,11 +140,17 @@ class TranscodingRoute(BaseRoute):
             metadata.append((header, value))
         return metadata
 
-    async def _answer(self, request: Request, route: RpcRoute, path_values: dict[str, str]) -> Response:
+    async def _answer(
+        self, request: Request, route: RpcRoute, path_values: dict[str, str]
+    ) -> Response:
         request_id: str = request.state.request_id
         headers = {REQUEST_ID_HEADER: request_id}
         try:
-            body = parse_json_body(await request.body()) if route.body else None
+            body = (
+                parse_json_body(await read_body(request, self.max_body_bytes))
+                if route.body
+                else None
+            )
             rpc_request = request_message(
                 route, path_values, request.query_params.multi_items(), body
             )
@@ -151,10 +186,9 @@ async def _stream(
     call = upstreams.stream(route, rpc_request, metadata)
     first: asyncio.Future[Any] = asyncio.ensure_future(call.read())
     await asyncio.wait({first}, timeout=FIRST_EVENT_WAIT_SECONDS)
-    if first.done() and isinstance(first.exception(), grpc.aio.AioRpcError):
-        error = first.exception()
-        assert isinstance(error, grpc.aio.AioRpcError)
-        return status_response(upstream_status(error, route.upstream), headers=headers)
+    refused = first.exception() if first.done() else None
+    if isinstance(refused, grpc.aio.AioRpcError):
+        return status_response(upstream_status(refused, route.upstream), headers=headers)
 
     async def events() -> AsyncIterator[bytes]:
         try:

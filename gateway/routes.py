@@ -114,11 +114,16 @@ def field_chain(message: Descriptor, dotted: str) -> list[FieldDescriptor]:
     return chain
 
 
+def message_name(field: FieldDescriptor) -> str:
+    """Full name of a message-typed field's message; empty for scalars and enums."""
+    return str(field.message_type.full_name) if field.message_type is not None else ""
+
+
 def is_scalar(field: FieldDescriptor) -> bool:
     """True when one string can carry the field's value (scalars, enums, scalar WKTs)."""
     if field.type != FieldDescriptor.TYPE_MESSAGE:
         return True
-    return field.message_type.full_name in SCALAR_MESSAGES
+    return message_name(field) in SCALAR_MESSAGES
 
 
 def http_rules(method: MethodDescriptor) -> list[http_pb2.HttpRule]:
@@ -177,9 +182,7 @@ def build_route(method: MethodDescriptor, rule: http_pb2.HttpRule) -> RpcRoute:
 
 def routes_for_service(service: ServiceDescriptor) -> list[RpcRoute]:
     """Every route of every annotated method of `service`, in declaration order."""
-    return [
-        build_route(method, rule) for method in service.methods for rule in http_rules(method)
-    ]
+    return [build_route(method, rule) for method in service.methods for rule in http_rules(method)]
 
 
 def precedence(route: RpcRoute) -> tuple[int, int, int, str]:
@@ -207,9 +210,9 @@ def route_table(services: Iterable[ServiceDescriptor]) -> list[RpcRoute]:
     return table
 
 
-def match(table: Iterable[RpcRoute], http_method: str, raw_path: str) -> tuple[
-    RpcRoute | None, dict[str, str], list[str]
-]:
+def match(
+    table: Iterable[RpcRoute], http_method: str, raw_path: str
+) -> tuple[RpcRoute | None, dict[str, str], list[str]]:
     """The route for a request, its path variables, and the methods the path allows.
 
     Returns ``(None, {}, allowed)`` when the path is known but not for this method

@@ -72,7 +72,9 @@ class PathTemplate:
 
 def _split_top_level(text: str, template: str) -> list[str]:
     """Split on ``/`` outside braces."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char == "{":
             depth += 1

@@ -18,7 +18,7 @@ from google.protobuf import json_format, message
 from google.protobuf.descriptor import FieldDescriptor
 
 from gateway.descriptors import message_class
-from gateway.routes import RpcRoute, field_chain, is_scalar
+from gateway.routes import RpcRoute, field_chain, is_scalar, message_name
 
 _TRUE = frozenset({"true", "1", "t", "yes"})
 _FALSE = frozenset({"false", "0", "f", "no"})
@@ -51,8 +51,7 @@ def parse_json_body(raw: bytes) -> Any:
 def _scalar_value(field: FieldDescriptor, text: str, name: str) -> Any:
     """A path or query string as the JSON value `field` expects."""
     is_bool = field.type == FieldDescriptor.TYPE_BOOL or (
-        field.type == FieldDescriptor.TYPE_MESSAGE
-        and field.message_type.full_name == "google.protobuf.BoolValue"
+        message_name(field) == "google.protobuf.BoolValue"
     )
     if not is_bool:
         return text
@@ -99,7 +98,9 @@ def _apply_query(route: RpcRoute, fields: dict[str, Any], query: Iterable[tuple[
         if leaf.is_repeated:
             _set(fields, chain, [_scalar_value(leaf, v, name) for v in values], name)
         elif len(values) > 1:
-            raise TranscodeError(f"query parameter {name!r} is given {len(values)} times", field=name)
+            raise TranscodeError(
+                f"query parameter {name!r} is given {len(values)} times", field=name
+            )
         else:
             _set(fields, chain, _scalar_value(leaf, values[0], name), name)
 

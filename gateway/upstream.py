@@ -8,7 +8,6 @@ shutdown; each upstream's target comes from settings (``CERTFREE_LEDGER_TARGET``
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,17 +18,9 @@ from google.protobuf import message
 from gateway.descriptors import message_class
 from gateway.routes import RpcRoute
 from runtime.config import ConfigError, Settings
-from runtime.server import REQUEST_ID_HEADER, channel_options
+from runtime.server import REQUEST_ID_HEADER, channel_options, valid_request_id
 
 Metadata = Sequence[tuple[str, str]]
-
-# The request ids the services accept as given (runtime.server checks the same shape).
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-
-
-def valid_request_id(value: str | None) -> bool:
-    """True when `value` may travel as a request id (else a new one is made)."""
-    return value is not None and _REQUEST_ID.match(value) is not None
 
 
 def target_for(settings: Settings, upstream: str) -> str:

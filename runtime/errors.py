@@ -55,7 +55,7 @@ class CertfreeError(Exception):
     @property
     def reason_name(self) -> str:
         """The stable reason string clients branch on."""
-        return common_pb2.ErrorReason.Name(self.reason)  # type: ignore[arg-type]
+        return common_pb2.ErrorReason.Name(self.reason)
 
 
 class InvalidArgument(CertfreeError):
@@ -161,7 +161,8 @@ def to_status_proto(error: CertfreeError) -> status_pb2.Status:
 
 def to_grpc_status(error: CertfreeError) -> grpc.Status:
     """`error` as a grpc.Status whose trailers carry the rich details."""
-    return rpc_status.to_status(to_status_proto(error))  # type: ignore[no-any-return]
+    status: grpc.Status = rpc_status.to_status(to_status_proto(error))
+    return status
 
 
 def internal_error(request_id: str) -> CertfreeError:

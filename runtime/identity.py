@@ -39,7 +39,7 @@ class Caller:
     @property
     def role_name(self) -> str:
         """The role without its enum prefix, lower case: ``clerk``, ``officer`` ..."""
-        return common_pb2.Role.Name(self.role).removeprefix("ROLE_").lower()  # type: ignore[arg-type]
+        return common_pb2.Role.Name(self.role).removeprefix("ROLE_").lower()
 
 
 class IdentitySource(Protocol):
@@ -107,7 +107,7 @@ def require_role(*roles: int) -> Caller:
     """The current caller, if it acts in one of `roles`; else PermissionDenied."""
     caller = current_caller()
     if caller.role not in roles:
-        allowed = ", ".join(common_pb2.Role.Name(r) for r in roles)  # type: ignore[arg-type]
+        allowed = ", ".join(common_pb2.Role.Name(r) for r in roles)
         raise PermissionDenied(
             f"role {caller.role_name} may not call this RPC (allowed: {allowed})",
             metadata={"role": caller.role_name},

@@ -15,7 +15,7 @@ from runtime import identity
 from runtime.config import ConfigError, Settings, load
 from runtime.logs import configure, get_logger
 from runtime.server import Registration, start_server, wait_for_shutdown_signal
-from runtime.store import Store, connect
+from runtime.store import Store, StoreUnavailable, connect
 
 Build = Callable[[Settings, Store], list[Registration]]
 
@@ -61,3 +61,5 @@ def run(
         asyncio.run(serve(name, build, port, args.insecure_dev))
     except ConfigError as error:
         sys.exit(f"certfree {name}: configuration error: {error}")
+    except StoreUnavailable as error:
+        sys.exit(f"certfree {name}: the store at REDIS_URL did not answer: {error}")

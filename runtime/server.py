@@ -92,7 +92,7 @@ def violations(request: Any) -> list[FieldViolation]:
     found = []
     for violation in protovalidate.collect_violations(request):
         path = []
-        for element in violation.proto.field.elements:
+        for element in violation.proto.field.elements if violation.proto.field else ():
             step = element.field_name
             subscript = element.subscript
             if subscript is not None and subscript.value is not None:
@@ -112,9 +112,14 @@ def violations(request: Any) -> list[FieldViolation]:
     return found
 
 
+def valid_request_id(value: str | None) -> bool:
+    """True when `value` may travel as a request id as given (else a new one is made)."""
+    return value is not None and _REQUEST_ID.match(value) is not None
+
+
 def _request_id(metadata: Mapping[str, str]) -> str:
-    given = metadata.get(REQUEST_ID_HEADER, "")
-    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    given = metadata.get(REQUEST_ID_HEADER)
+    return given if given is not None and valid_request_id(given) else uuid.uuid4().hex
 
 
 def _as_certfree_error(exc: BaseException, method: str, request_id: str) -> CertfreeError:
@@ -303,8 +308,13 @@ async def wait_for_shutdown_signal() -> signal.Signals:
     """Return when the process receives SIGTERM or SIGINT."""
     loop = asyncio.get_running_loop()
     received: asyncio.Future[signal.Signals] = loop.create_future()
+
+    def on_signal(sig: signal.Signals) -> None:
+        if not received.done():
+            received.set_result(sig)
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda s=sig: received.done() or received.set_result(s))
+        loop.add_signal_handler(sig, on_signal, sig)
     try:
         return await received
     finally:
@@ -318,11 +328,13 @@ def contract_only(pb2: Any, pb2_grpc: Any) -> list[Registration]:
     For services whose contract exists but whose code does not yet; the interceptor turns
     the base class's NotImplementedError into UNIMPLEMENTED naming the RPC.
     """
-    registrations = []
-    for service in pb2.DESCRIPTOR.services_by_name.values():
-        servicer = getattr(pb2_grpc, f"{service.name}Servicer")()
-        add = getattr(pb2_grpc, f"add_{service.name}Servicer_to_server")
-        registrations.append(
-            Registration(name=service.full_name, add=lambda s, a=add, v=servicer: a(v, s))
-        )
-    return registrations
+
+    def registration(name: str, full_name: str) -> Registration:
+        servicer = getattr(pb2_grpc, f"{name}Servicer")()
+        add = getattr(pb2_grpc, f"add_{name}Servicer_to_server")
+        return Registration(name=full_name, add=lambda server: add(servicer, server))
+
+    return [
+        registration(service.name, service.full_name)
+        for service in pb2.DESCRIPTOR.services_by_name.values()
+    ]

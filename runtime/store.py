@@ -17,6 +17,7 @@ which the gRPC layer maps to UNAVAILABLE as well.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis
@@ -96,7 +97,8 @@ async def _fsync_always(redis: Redis) -> bool:
     except _UNAVAILABLE as error:
         raise StoreUnavailable(f"the store did not answer: {error}") from error
     # redis-py decodes CONFIG GET replies to str even with decode_responses=False.
-    value = reply.get("appendfsync", reply.get(b"appendfsync", b""))
+    values: dict[Any, Any] = dict(reply)
+    value = values.get("appendfsync", values.get(b"appendfsync", b""))
     return (value.decode() if isinstance(value, bytes) else str(value)) == "always"
 
 

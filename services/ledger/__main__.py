@@ -1,6 +1,6 @@
 """Run the ledger service alone (needs REDIS_URL).
 
-    python -m services.ledger [--insecure-dev]
+python -m services.ledger [--insecure-dev]
 """
 
 from runtime.main import run

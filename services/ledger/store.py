@@ -57,7 +57,9 @@ class LedgerStore:
 
     async def entry(self, index: int) -> bytes | None:
         """The stored bytes of entry `index`, or None."""
-        value: bytes | None = await self._store.redis.hget(self._entries, str(index))
+        value = await self._store.redis.hget(self._entries, str(index))
+        if isinstance(value, str):  # only if a client decodes responses; ours does not
+            return value.encode()
         return value
 
     async def index_of(self, idempotency_key: str) -> int | None:

@@ -1,6 +1,6 @@
 """Run the licenses service alone (needs REDIS_URL).
 
-    python -m services.licenses [--insecure-dev]
+python -m services.licenses [--insecure-dev]
 """
 
 from runtime.main import run

@@ -1,6 +1,6 @@
 """Run the proofs service alone (needs REDIS_URL).
 
-    python -m services.proofs [--insecure-dev]
+python -m services.proofs [--insecure-dev]
 """
 
 from runtime.main import run

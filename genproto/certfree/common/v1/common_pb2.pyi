@@ -38,6 +38,9 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     BACKEND_UNAVAILABLE: _ClassVar[ErrorReason]
     INTERNAL_FAILURE: _ClassVar[ErrorReason]
     RATE_LIMITED: _ClassVar[ErrorReason]
+    ROUTE_NOT_FOUND: _ClassVar[ErrorReason]
+    METHOD_NOT_ALLOWED: _ClassVar[ErrorReason]
+    BODY_TOO_LARGE: _ClassVar[ErrorReason]
 
 class HolderKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -92,6 +95,9 @@ NOT_IMPLEMENTED: ErrorReason
 BACKEND_UNAVAILABLE: ErrorReason
 INTERNAL_FAILURE: ErrorReason
 RATE_LIMITED: ErrorReason
+ROUTE_NOT_FOUND: ErrorReason
+METHOD_NOT_ALLOWED: ErrorReason
+BODY_TOO_LARGE: ErrorReason
 HOLDER_KIND_UNSPECIFIED: HolderKind
 HOLDER_KIND_PERSON: HolderKind
 HOLDER_KIND_ORGANISATION: HolderKind
