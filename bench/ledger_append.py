@@ -28,6 +28,7 @@ import services.ledger
 from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
 from runtime.config import load
 from runtime.identity import DEPARTMENT_HEADER, ROLE_HEADER, DevIdentity
+from runtime.logs import configure
 from runtime.server import server_options, start_server
 from runtime.store import connect
 from runtime.valkey import EmbeddedValkey
@@ -86,8 +87,9 @@ def _attestation(i: int) -> ledger_pb2.Attestation:
     )
 
 
-async def main(requests: int, concurrency: int) -> None:
+async def main(requests: int, concurrency: int, log_level: str) -> None:
     """Run the three measurements and print the table."""
+    configure(load({"CERTFREE_LOG_FORMAT": "json", "CERTFREE_LOG_LEVEL": log_level}))
     with tempfile.TemporaryDirectory() as tmp:
         embedded = None
         url = os.environ.get("REDIS_URL", "")
@@ -131,7 +133,8 @@ async def main(requests: int, concurrency: int) -> None:
         if embedded is not None:
             await embedded.stop()
     base = results["echo (baseline)"]
-    print(f"requests={requests} concurrency={concurrency} store={'embedded' if embedded else url}")
+    store_name = "embedded" if embedded else url
+    print(f"requests={requests} concurrency={concurrency} store={store_name} logs={log_level}")
     print(f"{'case':<16}{'p50 ms':>9}{'p99 ms':>9}{'qps':>9}{'qps/echo':>10}{'p50/echo':>10}")
     for name, r in results.items():
         print(
@@ -144,5 +147,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--log-level", default="warning", help="'info' includes the per-RPC log line's cost"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.requests, args.concurrency))
+    asyncio.run(main(args.requests, args.concurrency, args.log_level))

@@ -73,6 +73,18 @@ class TestStartupFailure:
             check=False,
         )
 
+    def test_help_explains_the_commands(self, tmp_path: Path) -> None:
+        """`certfree --help` names `up` and says what it runs."""
+        result = subprocess.run(
+            [sys.executable, "-m", "certfree", "--help"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0
+        assert "up" in result.stdout and "gateway" in result.stdout
+
     def test_bad_setting_exits_naming_it(self, tmp_path: Path) -> None:
         """An invalid port stops start-up with the variable named and no traceback."""
         result = self._up(tmp_path, CERTFREE_GATEWAY_PORT="eighty")

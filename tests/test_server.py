@@ -178,6 +178,23 @@ class TestErrors:
             assert names
 
 
+class TestLimits:
+    """Message sizes are bounded on purpose."""
+
+    async def test_oversized_message_is_refused(
+        self, settings: Any, store: Any, ledger_channel: Any
+    ) -> None:
+        """A request over CERTFREE_MAX_MESSAGE_BYTES fails RESOURCE_EXHAUSTED before any handler."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        huge = ledger_pb2.BatchAppendRequest(
+            appends=[ledger_pb2.AppendRequest(idempotency_key="k" * 100)]
+            * (settings.max_message_bytes // 100)
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await stub.BatchAppend(huge, metadata=caller())
+        assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
 class TestRequestContext:
     """Every request has an id, and its log line carries id, RPC, caller and outcome."""
 
