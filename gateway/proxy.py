@@ -45,6 +45,8 @@ from runtime.errors import FieldViolation
 from runtime.identity import DEPARTMENT_HEADER, ROLE_HEADER, SUBJECT_HEADER
 from runtime.server import REQUEST_ID_HEADER
 
+HTTP_BODY = "google.api.HttpBody"
+
 IDENTITY_HEADERS = (DEPARTMENT_HEADER, ROLE_HEADER, SUBJECT_HEADER)
 FIRST_EVENT_WAIT_SECONDS = 0.5
 """How long a stream's first message is awaited before the 200 and its headers go out.
@@ -168,10 +170,15 @@ class TranscodingRoute(BaseRoute):
         if route.server_streaming:
             return await _stream(upstreams, route, rpc_request, metadata, headers)
         try:
-            response, echoed = await upstreams.unary(route, rpc_request, metadata)
+            response, echoed, asked = await upstreams.unary(route, rpc_request, metadata)
         except grpc.aio.AioRpcError as error:
             return status_response(upstream_status(error, route.upstream), headers=headers)
         headers[REQUEST_ID_HEADER] = echoed or request_id
+        headers.update(asked)
+        if response.DESCRIPTOR.full_name == HTTP_BODY:
+            # google.api.HttpBody: the RPC chose the bytes and their type (tlog tiles, say).
+            raw: Any = response
+            return Response(raw.data, media_type=raw.content_type, headers=headers)
         return JSONResponse(response_json(route, response), headers=headers)
 
 

@@ -18,7 +18,12 @@ from google.protobuf import message
 from gateway.descriptors import message_class
 from gateway.routes import RpcRoute
 from runtime.config import ConfigError, Settings
-from runtime.server import REQUEST_ID_HEADER, channel_options, valid_request_id
+from runtime.server import (
+    HTTP_HEADER_METADATA,
+    REQUEST_ID_HEADER,
+    channel_options,
+    valid_request_id,
+)
 
 Metadata = Sequence[tuple[str, str]]
 
@@ -31,6 +36,15 @@ def target_for(settings: Settings, upstream: str) -> str:
             f"{upstream.upper()}_TARGET setting to reach it"
         )
     return settings.target(upstream)  # type: ignore[arg-type]
+
+
+def http_headers_of(metadata: Iterable[tuple[str, Any]] | None) -> dict[str, str]:
+    """HTTP response headers an upstream asked for in its trailing metadata."""
+    return {
+        HTTP_HEADER_METADATA[key]: value
+        for key, value in metadata or ()
+        if key in HTTP_HEADER_METADATA and isinstance(value, str)
+    }
 
 
 def request_id_of(metadata: Iterable[tuple[str, Any]] | None) -> str | None:
@@ -81,14 +95,19 @@ class Upstreams:
 
     async def unary(
         self, route: RpcRoute, request: message.Message, metadata: Metadata
-    ) -> tuple[message.Message, str | None]:
-        """Call a unary RPC; returns the response and the request id the upstream echoed.
+    ) -> tuple[message.Message, str | None, dict[str, str]]:
+        """Call a unary RPC; returns the response, the request id the upstream echoed, and
+        the HTTP headers it asked for.
 
         Raises grpc.aio.AioRpcError when the call fails.
         """
         call = self._stub(route)(request, metadata=tuple(metadata), timeout=self.timeout)
         response: message.Message = await call
-        return response, request_id_of(await call.initial_metadata())
+        return (
+            response,
+            request_id_of(await call.initial_metadata()),
+            http_headers_of(await call.trailing_metadata()),
+        )
 
     def stream(
         self, route: RpcRoute, request: message.Message, metadata: Metadata

@@ -114,6 +114,22 @@ class Settings:
         "certfree.localhost/ledger",
         "The ledger's log origin (C2SP checkpoint origin line); names its store keys.",
     )
+    ledger_key_file: Path = _setting(
+        "CERTFREE_LEDGER_KEY_FILE",
+        Path(""),
+        "The log's signed-note private key (`PRIVATE+KEY+...`); empty: "
+        "`<data_dir>/keys/ledger.key`, created on first start in development only.",
+    )
+    ledger_max_batch: int = _setting(
+        "CERTFREE_LEDGER_MAX_BATCH",
+        1024,
+        "Most entries the sequencer integrates, signs and fsyncs as one batch.",
+    )
+    ledger_max_delay_ms: float = _setting(
+        "CERTFREE_LEDGER_MAX_DELAY_MS",
+        5.0,
+        "Longest the sequencer waits for more entries before closing a batch.",
+    )
 
     def __post_init__(self) -> None:
         for name, low, high in (
@@ -125,10 +141,13 @@ class Settings:
             ("max_body_bytes", 1024, 64 * 1024 * 1024),
             ("keepalive_seconds", 1, 3600),
             ("max_connection_age_seconds", 1, 7 * 24 * 3600),
+            ("ledger_max_batch", 1, 65536),
         ):
             value = getattr(self, name)
             if not low <= value <= high:
                 raise ConfigError(f"{_env(name)}={value} is out of range [{low}, {high}]")
+        if not 0 <= self.ledger_max_delay_ms <= 1000:
+            raise ConfigError("CERTFREE_LEDGER_MAX_DELAY_MS must be between 0 and 1000")
         for name in ("grace_seconds", "upstream_timeout_seconds"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{_env(name)} must be a positive number of seconds")
@@ -138,6 +157,13 @@ class Settings:
             raise ConfigError("REDIS_URL must start with redis://, rediss:// or unix://")
         if not self.ledger_origin or any(c.isspace() for c in self.ledger_origin):
             raise ConfigError("CERTFREE_LEDGER_ORIGIN must be non-empty and contain no spaces")
+
+    @property
+    def ledger_key_path(self) -> Path:
+        """Where the log's private key is read from."""
+        if str(self.ledger_key_file) not in ("", "."):
+            return self.ledger_key_file
+        return self.data_dir / "keys" / "ledger.key"
 
     def target(self, service: Literal["ledger", "licenses", "proofs"]) -> str:
         """The gRPC target at which `service` answers."""
@@ -190,7 +216,7 @@ def render_table() -> str:
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     for setting in dataclasses.fields(Settings):
         default = setting.default
-        shown = f"`{default}`" if default != "" else "(empty)"
+        shown = "(empty)" if str(default) in ("", ".") else f"`{default}`"
         rows.append(f"| `{setting.metadata['env']}` | {shown} | {setting.metadata['doc']} |")
     return "\n".join(rows) + "\n"
 

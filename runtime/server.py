@@ -43,6 +43,8 @@ from runtime.logs import get_logger
 from runtime.store import Store, StoreUnavailable
 
 REQUEST_ID_HEADER = "x-request-id"
+HTTP_HEADER_METADATA = {"x-http-cache-control": "cache-control"}
+"""Trailing metadata a servicer may set that the gateway turns into HTTP response headers."""
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 _log = get_logger("grpc")
@@ -56,6 +58,10 @@ class Registration:
     """Full protobuf service name, e.g. ``certfree.ledger.v1.LedgerService``."""
     add: Callable[[grpc.aio.Server], None]
     """Adds the servicer to a server (the generated ``add_*Servicer_to_server``)."""
+    on_start: Callable[[], Awaitable[None]] | None = None
+    """Runs before the server takes calls (load state, start background tasks)."""
+    on_stop: Callable[[], Awaitable[None]] | None = None
+    """Runs after the server drained its calls."""
 
 
 def server_options(settings: Settings) -> list[tuple[str, Any]]:
@@ -237,6 +243,7 @@ class RunningServer:
     port: int
     health: health.aio.HealthServicer
     names: Sequence[str]
+    registrations: Sequence[Registration] = ()
     _watcher: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def set_serving(self, serving: bool) -> None:
@@ -270,6 +277,9 @@ class RunningServer:
             self._watcher.cancel()
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
+        for registration in self.registrations:
+            if registration.on_stop is not None:
+                await registration.on_stop()
 
 
 async def start_server(
@@ -298,8 +308,17 @@ async def start_server(
     port = server.add_insecure_port(address)
     if port == 0:
         raise OSError(f"could not bind gRPC server to {address}")
+    for registration in registrations:
+        if registration.on_start is not None:
+            await registration.on_start()
     await server.start()
-    running = RunningServer(server=server, port=port, health=health_servicer, names=names)
+    running = RunningServer(
+        server=server,
+        port=port,
+        health=health_servicer,
+        names=names,
+        registrations=registrations,
+    )
     await running.set_serving(True)
     return running
 

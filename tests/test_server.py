@@ -16,12 +16,10 @@ from grpc_status import rpc_status
 import services.licenses
 import services.proofs
 from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
-from genproto.certfree.licenses.v1 import licenses_pb2
+from genproto.certfree.licenses.v1 import licenses_pb2, licenses_pb2_grpc
 from genproto.certfree.proofs.v1 import proofs_pb2
 from runtime.identity import NoIdentity
 from runtime.server import Registration
-from services.ledger.servicer import LedgerServicer
-from services.ledger.store import LedgerStore
 from tests.conftest import caller
 
 
@@ -39,7 +37,7 @@ def details(error: grpc.aio.AioRpcError) -> dict[str, Any]:
     return found
 
 
-class _Failing(LedgerServicer):
+class _Failing(ledger_pb2_grpc.LedgerServiceServicer):
     """A ledger whose GetEntry fails unexpectedly, or sleeps, to exercise the interceptor."""
 
     delay = 0.0
@@ -52,7 +50,7 @@ class _Failing(LedgerServicer):
 
 
 def _failing(settings: Any, store: Any, delay: float = 0.0) -> list[Registration]:
-    servicer = _Failing(LedgerStore(store, settings.ledger_origin))
+    servicer = _Failing()
     servicer.delay = delay
     return [
         Registration(
@@ -159,13 +157,19 @@ class TestErrors:
         assert request_id in message
         assert any(entry["event"] == "rpc failed unexpectedly" for entry in logs)
 
-    async def test_rpc_not_built_is_unimplemented_and_named(self, ledger_channel: Any) -> None:
+    async def test_rpc_not_built_is_unimplemented_and_named(
+        self, settings: Any, store: Any, start_ledger: Any
+    ) -> None:
         """An RPC of the contract that is not built answers UNIMPLEMENTED naming the RPC."""
-        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
-        with pytest.raises(grpc.aio.AioRpcError) as raised:
-            await stub.GetCheckpoint(ledger_pb2.GetCheckpointRequest(), metadata=caller())
+        running = await start_ledger(services.licenses.registrations(settings, store))
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = licenses_pb2_grpc.LicenseCatalogServiceStub(channel)
+            with pytest.raises(grpc.aio.AioRpcError) as raised:
+                await stub.ListLicenseTypes(
+                    licenses_pb2.ListLicenseTypesRequest(), metadata=caller()
+                )
         assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
-        assert "certfree.ledger.v1.LedgerService/GetCheckpoint" in (raised.value.details() or "")
+        assert "LicenseCatalogService/ListLicenseTypes" in (raised.value.details() or "")
         assert details(raised.value)["ErrorInfo"].reason == "NOT_IMPLEMENTED"
 
     async def test_contract_only_services_mount_every_service_of_the_file(

@@ -6,6 +6,9 @@ from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
 from runtime.config import Settings
 from runtime.server import Registration
 from runtime.store import Store
+from services.ledger.keys import load_signer
+from services.ledger.reader import LogReader
+from services.ledger.sequencer import Sequencer
 from services.ledger.servicer import LedgerServicer
 from services.ledger.store import LedgerStore
 
@@ -13,14 +16,25 @@ SERVICE_NAME: str = ledger_pb2.DESCRIPTOR.services_by_name["LedgerService"].full
 
 
 def registrations(settings: Settings, store: Store) -> list[Registration]:
-    """The ledger servicer, ready to mount on a server."""
-    # RPCs not overridden yet answer UNIMPLEMENTED (see runtime.server.contract_only).
-    servicer = LedgerServicer(LedgerStore(store, settings.ledger_origin))  # type: ignore[abstract]
+    """The ledger servicer, ready to mount; its sequencer starts and stops with the server."""
+    ledger_store = LedgerStore(store, settings.ledger_origin)
+    reader = LogReader(ledger_store)
+    sequencer = Sequencer(
+        ledger_store,
+        reader,
+        load_signer(settings),
+        settings.ledger_origin,
+        max_batch=settings.ledger_max_batch,
+        max_delay=settings.ledger_max_delay_ms / 1000,
+    )
+    servicer = LedgerServicer(ledger_store, reader, sequencer)
     return [
         Registration(
             name=SERVICE_NAME,
             add=lambda server: ledger_pb2_grpc.add_LedgerServiceServicer_to_server(
                 servicer, server
             ),
+            on_start=sequencer.start,
+            on_stop=sequencer.stop,
         )
     ]

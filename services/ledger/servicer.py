@@ -1,90 +1,291 @@
-"""gRPC face of the ledger: decode, authorise, call the store, encode.
-
-The spine's thin path: Append (idempotent, durable on return), GetEntry and
-LookupEntry. The Merkle tree, checkpoints, proofs and receipts arrive with issue 3;
-until then those RPCs answer UNIMPLEMENTED, saying so.
-"""
+"""gRPC face of the ledger: decode, authorise, call the sequencer or the reader, encode."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Sequence
 
 import grpc
+from google.api import httpbody_pb2
 
 from genproto.certfree.common.v1 import common_pb2
 from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
-from runtime.errors import AlreadyExists, NotFound, PermissionDenied
-from runtime.identity import current_caller, require_role
+from runtime.errors import (
+    AlreadyExists,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
+from runtime.identity import Caller, current_caller, require_role
+from runtime.tlog import tiles
+from runtime.tlog.checkpoint import Checkpoint
+from runtime.tlog.entry import KINDS, Entry, EntryError, check_artefact_id
+from runtime.tlog.note import parse_note
+from runtime.tlog.receipt import Receipt
+from services.ledger.reader import LogReader
+from services.ledger.sequencer import Integrated, Sequencer, Submission
 from services.ledger.store import LedgerStore
 
-Clock = Callable[[], datetime]
 _APPENDERS = (common_pb2.ROLE_ISSUER, common_pb2.ROLE_OFFICER, common_pb2.ROLE_SERVICE)
+HTTP_CACHE_CONTROL = "x-http-cache-control"  # a key of runtime.server.HTTP_HEADER_METADATA
+_IMMUTABLE = "public, max-age=31536000, immutable"
 
 
-def default_idempotency_key(attestation: ledger_pb2.Attestation) -> str:
-    """Without an explicit key, one artefact of one kind is attested once."""
-    kind = ledger_pb2.AttestationKind.Name(attestation.kind).removeprefix("ATTESTATION_KIND_")
-    return f"{kind.lower()}:{attestation.artefact_sha256.hex()}"
+def kind_name(kind: int) -> str:
+    """The entry kind of an AttestationKind value (their orders are the same)."""
+    return KINDS[kind - 1]
+
+
+def entry_message(index: int, encoded: bytes) -> ledger_pb2.LedgerEntry:
+    """A stored entry as the API shows it."""
+    entry = Entry.decode(encoded)
+    message = ledger_pb2.LedgerEntry(
+        index=index,
+        attestation=ledger_pb2.Attestation(
+            artefact_sha256=entry.artefact_sha256,
+            kind=KINDS.index(entry.kind) + 1,  # type: ignore[arg-type]
+            issuer_department=entry.issuer,
+            artefact_id=entry.artefact_id,
+        ),
+        encoded=encoded,
+    )
+    message.accepted_at.FromMilliseconds(entry.accepted_ms)
+    return message
+
+
+def checkpoint_message(note: str) -> ledger_pb2.Checkpoint:
+    """The API form of a signed checkpoint note."""
+    checkpoint = Checkpoint.from_text(parse_note(note).text)
+    return ledger_pb2.Checkpoint(
+        origin=checkpoint.origin,
+        size=checkpoint.size,
+        root_hash=checkpoint.root_hash,
+        signed_note=note,
+    )
+
+
+def _submission(
+    caller: Caller, request: ledger_pb2.AppendRequest, field: str = "attestation"
+) -> Submission:
+    attestation = request.attestation
+    if (
+        caller.role != common_pb2.ROLE_SERVICE
+        and attestation.issuer_department != caller.department_code
+    ):
+        raise PermissionDenied(
+            "a department attests only its own artefacts",
+            reason=common_pb2.OUTSIDE_AUTHORITY,
+            metadata={"issuer_department": attestation.issuer_department},
+        )
+    try:
+        check_artefact_id(attestation.artefact_id)
+    except EntryError as error:
+        raise InvalidArgument(
+            error.message, field_violations=[FieldViolation(f"{field}.artefact_id", error.message)]
+        ) from None
+    return Submission(
+        kind=kind_name(attestation.kind),
+        issuer=attestation.issuer_department,
+        artefact_id=attestation.artefact_id,
+        artefact_sha256=attestation.artefact_sha256,
+        idempotency_key=request.idempotency_key,
+    )
+
+
+def _same(submission: Submission, encoded: bytes) -> bool:
+    entry = Entry.decode(encoded)
+    return (entry.kind, entry.issuer, entry.artefact_id, entry.artefact_sha256) == (
+        submission.kind,
+        submission.issuer,
+        submission.artefact_id,
+        submission.artefact_sha256,
+    )
 
 
 class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
     """certfree.ledger.v1.LedgerService."""
 
-    def __init__(self, store: LedgerStore, clock: Clock = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, store: LedgerStore, reader: LogReader, sequencer: Sequencer) -> None:
         self._store = store
-        self._clock = clock
+        self._reader = reader
+        self._sequencer = sequencer
+
+    async def _refuse_reused_keys(self, submissions: Sequence[Submission]) -> None:
+        """ALREADY_EXISTS, before anything is written, for a key used for other content."""
+        keys = [s.keys() for s in submissions]
+        found = await self._store.indexes([k for ks in keys for k in ks])
+        positions = iter(found)
+        earlier = [[next(positions) for _ in ks] for ks in keys]
+        wanted = sorted({i for indexes in earlier for i in indexes if i is not None})
+        stored = dict(zip(wanted, await self._reader.entries(wanted), strict=True))
+        for submission, indexes in zip(submissions, earlier, strict=True):
+            for index in indexes:
+                if index is not None and not _same(submission, stored[index]):
+                    self._reused(index)
+
+    @staticmethod
+    def _reused(index: int) -> None:
+        raise AlreadyExists(
+            f"this idempotency key or artefact hash was attested with other content "
+            f"at entry {index}",
+            metadata={"index": str(index)},
+        )
+
+    def _response(self, submission: Submission, result: Integrated) -> ledger_pb2.AppendResponse:
+        if result.duplicate and not _same(submission, result.encoded):
+            self._reused(result.index)
+        return ledger_pb2.AppendResponse(
+            entry=entry_message(result.index, result.encoded),
+            duplicate=result.duplicate,
+            checkpoint=checkpoint_message(result.checkpoint_note),
+        )
 
     async def Append(
         self, request: ledger_pb2.AppendRequest, context: grpc.aio.ServicerContext
     ) -> ledger_pb2.AppendResponse:
-        """Append one attestation; a retry with the same key returns the original entry."""
+        """Append one attestation; returns once it is durable and checkpointed."""
+        submission = _submission(require_role(*_APPENDERS), request)
+        await self._refuse_reused_keys([submission])
+        (result,) = await self._sequencer.submit([submission])
+        return self._response(submission, result)
+
+    async def BatchAppend(
+        self, request: ledger_pb2.BatchAppendRequest, context: grpc.aio.ServicerContext
+    ) -> ledger_pb2.BatchAppendResponse:
+        """Append many attestations in order; all are checked before any is written."""
         caller = require_role(*_APPENDERS)
-        attestation = request.attestation
-        if (
-            caller.role != common_pb2.ROLE_SERVICE
-            and attestation.issuer_department != caller.department_code
-        ):
-            raise PermissionDenied(
-                "a department attests only its own artefacts",
-                reason=common_pb2.OUTSIDE_AUTHORITY,
-                metadata={"issuer_department": attestation.issuer_department},
-            )
-        key = request.idempotency_key or default_idempotency_key(attestation)
-        entry = ledger_pb2.LedgerEntry(attestation=attestation)
-        entry.accepted_at.FromDatetime(self._clock())
-        appended = await self._store.append(key, entry.SerializeToString(deterministic=True))
-        stored = await self._entry(appended.index)
-        if not appended.created and stored.attestation != attestation:
-            raise AlreadyExists(
-                f"idempotency key {key!r} was used for a different attestation "
-                f"(entry {appended.index})",
-                metadata={"index": str(appended.index)},
-            )
-        return ledger_pb2.AppendResponse(entry=stored, duplicate=not appended.created)
+        submissions = [
+            _submission(caller, item, f"appends[{i}].attestation")
+            for i, item in enumerate(request.appends)
+        ]
+        await self._refuse_reused_keys(submissions)
+        results = await self._sequencer.submit(submissions)
+        return ledger_pb2.BatchAppendResponse(
+            results=[self._response(s, r) for s, r in zip(submissions, results, strict=True)]
+        )
+
+    async def _latest(self) -> tuple[str, int]:
+        note = await self._store.checkpoint()
+        if note is None:
+            raise NotFound("the log has no checkpoint yet")
+        return note, Checkpoint.from_text(parse_note(note).text).size
+
+    async def _entry(self, index: int, size: int) -> ledger_pb2.LedgerEntry:
+        if index >= size:
+            raise NotFound(f"the log has no entry {index}", metadata={"index": str(index)})
+        (encoded,) = await self._reader.entries([index])
+        return entry_message(index, encoded)
 
     async def GetEntry(
         self, request: ledger_pb2.GetEntryRequest, context: grpc.aio.ServicerContext
     ) -> ledger_pb2.LedgerEntry:
         """One entry by index."""
         current_caller()
-        return await self._entry(request.index)
+        _, size = await self._latest()
+        return await self._entry(request.index, size)
 
     async def LookupEntry(
         self, request: ledger_pb2.LookupEntryRequest, context: grpc.aio.ServicerContext
     ) -> ledger_pb2.LedgerEntry:
         """The entry attesting an artefact, by its hash and kind."""
         current_caller()
-        probe = ledger_pb2.Attestation(artefact_sha256=request.artefact_sha256, kind=request.kind)
-        index = await self._store.index_of(default_idempotency_key(probe))
+        probe = Submission(kind_name(request.kind), "", "", request.artefact_sha256)
+        (index,) = await self._store.indexes(probe.keys()[:1])
         if index is None:
             raise NotFound("no entry attests this artefact hash and kind")
-        return await self._entry(index)
+        _, size = await self._latest()
+        return await self._entry(index, size)
 
-    async def _entry(self, index: int) -> ledger_pb2.LedgerEntry:
-        raw = await self._store.entry(index)
-        if raw is None:
-            raise NotFound(f"the log has no entry {index}", metadata={"index": str(index)})
-        entry = ledger_pb2.LedgerEntry.FromString(raw)
-        entry.index = index
-        return entry
+    async def GetCheckpoint(
+        self, request: ledger_pb2.GetCheckpointRequest, context: grpc.aio.ServicerContext
+    ) -> ledger_pb2.Checkpoint:
+        """The latest signed checkpoint."""
+        current_caller()
+        note, _ = await self._latest()
+        return checkpoint_message(note)
+
+    def _tree_size(self, requested: int, latest: int, field: str) -> int:
+        size = requested or latest
+        if size > latest:
+            raise InvalidArgument(
+                f"the log has {latest} entries; {field} {size} is beyond it",
+                field_violations=[FieldViolation(field, f"must be at most {latest}")],
+            )
+        return size
+
+    async def GetInclusionProof(
+        self, request: ledger_pb2.GetInclusionProofRequest, context: grpc.aio.ServicerContext
+    ) -> ledger_pb2.InclusionProof:
+        """RFC 9162 inclusion proof of an entry, in the latest tree or an older one."""
+        current_caller()
+        note, latest = await self._latest()
+        size = self._tree_size(request.tree_size, latest, "tree_size")
+        if request.index >= size:
+            raise InvalidArgument(
+                f"entry {request.index} is not in a tree of {size} entries",
+                field_violations=[FieldViolation("index", f"must be below {size}")],
+            )
+        proof = ledger_pb2.InclusionProof(
+            index=request.index,
+            tree_size=size,
+            hashes=await self._reader.inclusion_proof(request.index, size),
+        )
+        if size == latest:
+            proof.checkpoint.CopyFrom(checkpoint_message(note))
+        return proof
+
+    async def GetConsistencyProof(
+        self, request: ledger_pb2.GetConsistencyProofRequest, context: grpc.aio.ServicerContext
+    ) -> ledger_pb2.ConsistencyProof:
+        """RFC 9162 consistency proof between two tree sizes."""
+        current_caller()
+        _, latest = await self._latest()
+        second = self._tree_size(request.second_size, latest, "second_size")
+        if request.first_size > second:
+            raise InvalidArgument(
+                "first_size must not exceed second_size",
+                field_violations=[FieldViolation("first_size", f"must be at most {second}")],
+            )
+        return ledger_pb2.ConsistencyProof(
+            first_size=request.first_size,
+            second_size=second,
+            hashes=await self._reader.consistency_proof(request.first_size, second),
+        )
+
+    async def GetReceipt(
+        self, request: ledger_pb2.GetReceiptRequest, context: grpc.aio.ServicerContext
+    ) -> ledger_pb2.Receipt:
+        """An offline C2SP tlog-proof for an entry against the latest checkpoint."""
+        current_caller()
+        note, size = await self._latest()
+        entry = await self._entry(request.index, size)
+        proof = await self._reader.inclusion_proof(request.index, size)
+        receipt = Receipt(request.index, tuple(proof), note, extra=entry.encoded)
+        return ledger_pb2.Receipt(index=request.index, tlog_proof=receipt.to_text())
+
+    async def GetCheckpointNote(
+        self, request: ledger_pb2.GetCheckpointNoteRequest, context: grpc.aio.ServicerContext
+    ) -> httpbody_pb2.HttpBody:
+        """The tlog-tiles checkpoint endpoint."""
+        current_caller()
+        note, _ = await self._latest()
+        context.set_trailing_metadata(((HTTP_CACHE_CONTROL, "no-cache"),))
+        return httpbody_pb2.HttpBody(content_type="text/plain; charset=utf-8", data=note.encode())
+
+    async def GetTile(
+        self, request: ledger_pb2.GetTileRequest, context: grpc.aio.ServicerContext
+    ) -> httpbody_pb2.HttpBody:
+        """The tlog-tiles tile endpoint: hash tiles and entry bundles."""
+        current_caller()
+        try:
+            tile = tiles.parse_tile_path(f"tile/{request.path}")
+        except ValueError as error:
+            raise InvalidArgument(
+                f"not a tile path: {error}", field_violations=[FieldViolation("path", str(error))]
+            ) from None
+        _, size = await self._latest()
+        data = await self._reader.tile(tile, size)
+        if data is None:
+            raise NotFound(f"the log of {size} entries has no tile {tile.path}")
+        context.set_trailing_metadata(((HTTP_CACHE_CONTROL, _IMMUTABLE),))
+        return httpbody_pb2.HttpBody(content_type="application/octet-stream", data=data)

@@ -2,6 +2,7 @@ import datetime
 
 from genproto.buf.validate import validate_pb2 as _validate_pb2
 from google.api import annotations_pb2 as _annotations_pb2
+from google.api import httpbody_pb2 as _httpbody_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -44,14 +45,16 @@ class Attestation(_message.Message):
     def __init__(self, artefact_sha256: _Optional[bytes] = ..., kind: _Optional[_Union[AttestationKind, str]] = ..., issuer_department: _Optional[str] = ..., artefact_id: _Optional[str] = ...) -> None: ...
 
 class LedgerEntry(_message.Message):
-    __slots__ = ("index", "attestation", "accepted_at")
+    __slots__ = ("index", "attestation", "accepted_at", "encoded")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     ATTESTATION_FIELD_NUMBER: _ClassVar[int]
     ACCEPTED_AT_FIELD_NUMBER: _ClassVar[int]
+    ENCODED_FIELD_NUMBER: _ClassVar[int]
     index: int
     attestation: Attestation
     accepted_at: _timestamp_pb2.Timestamp
-    def __init__(self, index: _Optional[int] = ..., attestation: _Optional[_Union[Attestation, _Mapping]] = ..., accepted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    encoded: bytes
+    def __init__(self, index: _Optional[int] = ..., attestation: _Optional[_Union[Attestation, _Mapping]] = ..., accepted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., encoded: _Optional[bytes] = ...) -> None: ...
 
 class AppendRequest(_message.Message):
     __slots__ = ("attestation", "idempotency_key")
@@ -156,6 +159,16 @@ class GetReceiptRequest(_message.Message):
     INDEX_FIELD_NUMBER: _ClassVar[int]
     index: int
     def __init__(self, index: _Optional[int] = ...) -> None: ...
+
+class GetCheckpointNoteRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetTileRequest(_message.Message):
+    __slots__ = ("path",)
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    def __init__(self, path: _Optional[str] = ...) -> None: ...
 
 class Receipt(_message.Message):
     __slots__ = ("index", "tlog_proof")

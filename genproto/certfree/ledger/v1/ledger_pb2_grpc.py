@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from genproto.certfree.ledger.v1 import ledger_pb2 as certfree_dot_ledger_dot_v1_dot_ledger__pb2
+from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -75,6 +76,16 @@ class LedgerServiceStub:
                 request_serializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.GetReceiptRequest.SerializeToString,
                 response_deserializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.Receipt.FromString,
                 _registered_method=True)
+        self.GetCheckpointNote = channel.unary_unary(
+                '/certfree.ledger.v1.LedgerService/GetCheckpointNote',
+                request_serializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.GetCheckpointNoteRequest.SerializeToString,
+                response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+                _registered_method=True)
+        self.GetTile = channel.unary_unary(
+                '/certfree.ledger.v1.LedgerService/GetTile',
+                request_serializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.GetTileRequest.SerializeToString,
+                response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+                _registered_method=True)
 
 
 class LedgerServiceServicer:
@@ -139,6 +150,23 @@ class LedgerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCheckpointNote(self, request, context):
+        """The C2SP tlog-tiles checkpoint endpoint: the latest signed checkpoint note, as
+        text/plain. Not cached: it changes with every batch.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTile(self, request, context):
+        """The C2SP tlog-tiles tile endpoint: a hash tile ("0/x001/234", "1/000.p/12") or an
+        entry bundle ("entries/000.p/3"), as application/octet-stream. Full tiles never
+        change and are served with an immutable cache lifetime.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LedgerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -181,6 +209,16 @@ def add_LedgerServiceServicer_to_server(servicer, server):
                     servicer.GetReceipt,
                     request_deserializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.GetReceiptRequest.FromString,
                     response_serializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.Receipt.SerializeToString,
+            ),
+            'GetCheckpointNote': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCheckpointNote,
+                    request_deserializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.GetCheckpointNoteRequest.FromString,
+                    response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+            ),
+            'GetTile': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTile,
+                    request_deserializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.GetTileRequest.FromString,
+                    response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -400,6 +438,60 @@ class LedgerService:
             '/certfree.ledger.v1.LedgerService/GetReceipt',
             certfree_dot_ledger_dot_v1_dot_ledger__pb2.GetReceiptRequest.SerializeToString,
             certfree_dot_ledger_dot_v1_dot_ledger__pb2.Receipt.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCheckpointNote(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/certfree.ledger.v1.LedgerService/GetCheckpointNote',
+            certfree_dot_ledger_dot_v1_dot_ledger__pb2.GetCheckpointNoteRequest.SerializeToString,
+            google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/certfree.ledger.v1.LedgerService/GetTile',
+            certfree_dot_ledger_dot_v1_dot_ledger__pb2.GetTileRequest.SerializeToString,
+            google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
             options,
             channel_credentials,
             insecure,

@@ -9,6 +9,7 @@ signed as C2SP signed notes, and its read API C2SP tlog-tiles (served by the gat
 
 from genproto.certfree.ledger.v1 import ledger_pb2 as _ledger_pb2
 from collections import abc as _abc
+from google.api import httpbody_pb2 as _httpbody_pb2
 from grpc import aio as _aio
 import abc as _abc_1
 import grpc as _grpc
@@ -57,6 +58,15 @@ class LedgerServiceStub:
     """
     GetReceipt: _grpc.UnaryUnaryMultiCallable[_ledger_pb2.GetReceiptRequest, _ledger_pb2.Receipt]
     """Returns a self-contained offline receipt for an entry (C2SP tlog-proof)."""
+    GetCheckpointNote: _grpc.UnaryUnaryMultiCallable[_ledger_pb2.GetCheckpointNoteRequest, _httpbody_pb2.HttpBody]
+    """The C2SP tlog-tiles checkpoint endpoint: the latest signed checkpoint note, as
+    text/plain. Not cached: it changes with every batch.
+    """
+    GetTile: _grpc.UnaryUnaryMultiCallable[_ledger_pb2.GetTileRequest, _httpbody_pb2.HttpBody]
+    """The C2SP tlog-tiles tile endpoint: a hash tile ("0/x001/234", "1/000.p/12") or an
+    entry bundle ("entries/000.p/3"), as application/octet-stream. Full tiles never
+    change and are served with an immutable cache lifetime.
+    """
 
 @_typing.type_check_only
 class LedgerServiceAsyncStub(LedgerServiceStub):
@@ -83,6 +93,15 @@ class LedgerServiceAsyncStub(LedgerServiceStub):
     """
     GetReceipt: _aio.UnaryUnaryMultiCallable[_ledger_pb2.GetReceiptRequest, _ledger_pb2.Receipt]  # type: ignore[assignment]
     """Returns a self-contained offline receipt for an entry (C2SP tlog-proof)."""
+    GetCheckpointNote: _aio.UnaryUnaryMultiCallable[_ledger_pb2.GetCheckpointNoteRequest, _httpbody_pb2.HttpBody]  # type: ignore[assignment]
+    """The C2SP tlog-tiles checkpoint endpoint: the latest signed checkpoint note, as
+    text/plain. Not cached: it changes with every batch.
+    """
+    GetTile: _aio.UnaryUnaryMultiCallable[_ledger_pb2.GetTileRequest, _httpbody_pb2.HttpBody]  # type: ignore[assignment]
+    """The C2SP tlog-tiles tile endpoint: a hash tile ("0/x001/234", "1/000.p/12") or an
+    entry bundle ("entries/000.p/3"), as application/octet-stream. Full tiles never
+    change and are served with an immutable cache lifetime.
+    """
 
 class LedgerServiceServicer(metaclass=_abc_1.ABCMeta):
     """Appends attestations and proves what the log holds."""
@@ -154,5 +173,26 @@ class LedgerServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_ledger_pb2.Receipt, _abc.Awaitable[_ledger_pb2.Receipt]]:
         """Returns a self-contained offline receipt for an entry (C2SP tlog-proof)."""
+
+    @_abc_1.abstractmethod
+    def GetCheckpointNote(
+        self,
+        request: _ledger_pb2.GetCheckpointNoteRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_httpbody_pb2.HttpBody, _abc.Awaitable[_httpbody_pb2.HttpBody]]:
+        """The C2SP tlog-tiles checkpoint endpoint: the latest signed checkpoint note, as
+        text/plain. Not cached: it changes with every batch.
+        """
+
+    @_abc_1.abstractmethod
+    def GetTile(
+        self,
+        request: _ledger_pb2.GetTileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_httpbody_pb2.HttpBody, _abc.Awaitable[_httpbody_pb2.HttpBody]]:
+        """The C2SP tlog-tiles tile endpoint: a hash tile ("0/x001/234", "1/000.p/12") or an
+        entry bundle ("entries/000.p/3"), as application/octet-stream. Full tiles never
+        change and are served with an immutable cache lifetime.
+        """
 
 def add_LedgerServiceServicer_to_server(servicer: LedgerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

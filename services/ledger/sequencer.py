@@ -1,0 +1,253 @@
+"""The sequencer: batches appends, integrates them into the tree, signs, lands, replies.
+
+One task per log takes what has been submitted (up to ``max_batch`` entries, waiting
+at most ``max_delay`` for more), assigns indexes, extends the tree's compact range,
+writes the new hash tiles, entry bundles, size and signed checkpoint in one guarded
+script, waits for the store's fsync, and only then resolves the callers' futures: an
+append that returned is integrated, durable and covered by the checkpoint it carries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from runtime.logs import get_logger
+from runtime.tlog import merkle, tiles
+from runtime.tlog.checkpoint import Checkpoint, sign_checkpoint
+from runtime.tlog.entry import KINDS, Entry
+from runtime.tlog.note import Signer
+from services.ledger.reader import LogReader
+from services.ledger.store import Conflict, LedgerStore, Write
+
+Clock = Callable[[], datetime]
+_log = get_logger("ledger.sequencer")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One attestation to append, with what makes its retries safe."""
+
+    kind: str
+    issuer: str
+    artefact_id: str
+    artefact_sha256: bytes
+    idempotency_key: str = ""
+    """An explicit key, or empty: then the artefact hash and kind are the key."""
+
+    def keys(self) -> list[bytes]:
+        """Idempotency keys in store form: hash-and-kind always, the explicit one if given."""
+        found = [b"h" + bytes([KINDS.index(self.kind) + 1]) + self.artefact_sha256]
+        if self.idempotency_key:
+            found.append(b"k" + self.idempotency_key.encode())
+        return found
+
+
+@dataclass(frozen=True)
+class Integrated:
+    """The outcome of one submission: where it is, and the checkpoint that covers it."""
+
+    index: int
+    encoded: bytes
+    duplicate: bool
+    checkpoint: Checkpoint
+    checkpoint_note: str
+
+
+@dataclass
+class _Pending:
+    submission: Submission
+    future: asyncio.Future[Integrated] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class Sequencer:
+    """Appends to one log; one per log (issue 3's lease will enforce it across replicas)."""
+
+    def __init__(
+        self,
+        store: LedgerStore,
+        reader: LogReader,
+        signer: Signer,
+        origin: str,
+        *,
+        max_batch: int = 1024,
+        max_delay: float = 0.005,
+        clock: Clock = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._reader = reader
+        self._signer = signer
+        self._origin = origin
+        self._max_batch = max_batch
+        self._max_delay = max_delay
+        self._clock = clock
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._range = merkle.CompactRange()
+        self._bundle_length = 0
+
+    async def start(self) -> None:
+        """Load the tree's right edge from the store and start integrating."""
+        await self._load()
+        self._task = asyncio.create_task(self._run(), name=f"sequencer {self._origin}")
+
+    async def stop(self) -> None:
+        """Stop after the batch in flight; callers still queued get an error."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        while not self._queue.empty():
+            pending = self._queue.get_nowait()
+            if not pending.future.done():
+                pending.future.set_exception(ConnectionAbortedError("the sequencer stopped"))
+
+    async def submit(self, submissions: Sequence[Submission]) -> list[Integrated]:
+        """Append `submissions` in order; returns once they are durable and checkpointed."""
+        pending = [_Pending(s) for s in submissions]
+        for item in pending:
+            self._queue.put_nowait(item)
+        return list(await asyncio.gather(*(p.future for p in pending)))
+
+    async def _load(self) -> None:
+        size = await self._store.size()
+        if size == 0 and await self._store.checkpoint() is None:
+            # Sign the empty tree, so that readers always find a checkpoint.
+            empty = sign_checkpoint(Checkpoint(self._origin, 0, merkle.EMPTY_ROOT), self._signer)
+            await self._store.commit(
+                old_size=0, new_size=0, checkpoint=empty, idempotency={}, writes=[]
+            )
+        ids = merkle.CompactRange.ids_for(size)
+        hashes = await self._reader.node_hashes(ids)
+        self._range = merkle.CompactRange(size, hashes)
+        full, width = tiles.tile_count(size, tiles.ENTRIES)
+        tail = tiles.TileID(tiles.ENTRIES, full, max(width, 1))
+        self._bundle_length = await self._store.bundle_length(tail) if width else 0
+
+    async def _collect(self) -> list[_Pending]:
+        batch = [await self._queue.get()]
+        deadline = asyncio.get_running_loop().time() + self._max_delay
+        while len(batch) < self._max_batch:
+            timeout = deadline - asyncio.get_running_loop().time()
+            if timeout <= 0:
+                break
+            try:
+                batch.append(await asyncio.wait_for(self._queue.get(), timeout))
+            except TimeoutError:
+                break
+        return batch
+
+    async def _run(self) -> None:
+        while True:
+            batch = await self._collect()
+            try:
+                results = await self._integrate([p.submission for p in batch])
+            except asyncio.CancelledError:
+                for pending in batch:
+                    pending.future.cancel()
+                raise
+            except Exception as error:
+                _log.warning("batch failed; reloading the tree", error=type(error).__name__)
+                for pending in batch:
+                    if not pending.future.done():
+                        pending.future.set_exception(error)
+                with contextlib.suppress(Exception):
+                    await self._load()
+                continue
+            for pending, result in zip(batch, results, strict=True):
+                if not pending.future.done():
+                    pending.future.set_result(result)
+
+    async def _integrate(self, submissions: list[Submission]) -> list[Integrated]:
+        """Integrate one batch; the in-memory tree changes only once the store has it."""
+        keys = [s.keys() for s in submissions]
+        flat = [k for ks in keys for k in ks]
+        known = dict(zip(flat, await self._store.indexes(flat), strict=True))
+        old_size = self._range.size
+        work = merkle.CompactRange(self._range.size, self._range.hashes)
+        accepted_ms = int(self._clock().timestamp() * 1000)
+        placed: list[tuple[int, bool]] = []  # (index, duplicate) per submission
+        new_entries: list[bytes] = []
+        new_nodes: list[tuple[merkle.NodeID, bytes]] = []
+        assigned: dict[bytes, int] = {}
+        for submission, submission_keys in zip(submissions, keys, strict=True):
+            earlier = next(
+                (i for k in submission_keys if (i := known.get(k, assigned.get(k))) is not None),
+                None,
+            )
+            if earlier is not None:
+                placed.append((earlier, True))
+                continue
+            encoded = Entry(
+                kind=submission.kind,
+                issuer=submission.issuer,
+                artefact_id=submission.artefact_id,
+                artefact_sha256=submission.artefact_sha256,
+                accepted_ms=accepted_ms,
+            ).encode()
+            index = work.size
+            new_nodes += work.append(merkle.leaf_hash(encoded))
+            new_entries.append(encoded)
+            for key in submission_keys:
+                assigned[key] = index
+            placed.append((index, False))
+        checkpoint = Checkpoint(self._origin, work.size, work.root())
+        note = sign_checkpoint(checkpoint, self._signer) if new_entries else None
+        if note is not None:
+            writes, bundle_length = self._writes(old_size, new_entries, new_nodes)
+            try:
+                await self._store.commit(
+                    old_size=old_size,
+                    new_size=work.size,
+                    checkpoint=note,
+                    idempotency=assigned,
+                    writes=writes,
+                )
+            except Conflict:
+                _log.error("another sequencer wrote to this log; reloading", origin=self._origin)
+                raise
+            self._range, self._bundle_length = work, bundle_length
+        else:
+            note = await self._store.checkpoint() or sign_checkpoint(checkpoint, self._signer)
+        encoded_by_index = dict(zip(range(old_size, work.size), new_entries, strict=True))
+        missing = sorted({i for i, dup in placed if dup and i not in encoded_by_index})
+        encoded_by_index.update(zip(missing, await self._reader.entries(missing), strict=True))
+        return [
+            Integrated(index, encoded_by_index[index], duplicate, checkpoint, note)
+            for index, duplicate in placed
+        ]
+
+    def _writes(
+        self,
+        old_size: int,
+        entries: list[bytes],
+        nodes: list[tuple[merkle.NodeID, bytes]],
+    ) -> tuple[list[Write], int]:
+        """Tile and bundle writes for a batch, each contiguous run as one SETRANGE."""
+        writes: list[Write] = []
+        runs: dict[tiles.TileID, tuple[int, bytearray]] = {}
+        for node, digest in nodes:
+            if node.level % tiles.TILE_HEIGHT:
+                continue
+            tile, position = tiles.hash_position(node.level, node.index)
+            _, data = runs.setdefault(tile, (position * merkle.HASH_SIZE, bytearray()))
+            data += digest
+        writes += [Write(t, start, bytes(data)) for t, (start, data) in runs.items()]
+        bundle_length = self._bundle_length
+        bundles: dict[tiles.TileID, tuple[int, bytearray]] = {}
+        for offset, encoded in enumerate(entries):
+            index = old_size + offset
+            tile = tiles.TileID(tiles.ENTRIES, index // tiles.TILE_WIDTH, tiles.TILE_WIDTH)
+            if index % tiles.TILE_WIDTH == 0:
+                bundle_length = 0
+            _, data = bundles.setdefault(tile, (bundle_length, bytearray()))
+            framed = tiles.bundle_entries([encoded])
+            data += framed
+            bundle_length += len(framed)
+        writes += [Write(t, start, bytes(data)) for t, (start, data) in bundles.items()]
+        return writes, bundle_length

@@ -1,0 +1,282 @@
+"""The ledger over gRPC: appends are integrated, durable and checkpointed; proofs verify."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+
+from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
+from runtime.config import Settings
+from runtime.tlog import merkle
+from runtime.tlog.checkpoint import open_checkpoint
+from runtime.tlog.note import Signer, Verifier
+from runtime.tlog.receipt import ReceiptError, verify_receipt
+from tests.conftest import HOUSING_BUREAU, MARKET_REGULATION, caller
+
+
+def attestation(artefact: bytes = b"signed license bytes", **fields: Any) -> ledger_pb2.Attestation:
+    """A well-formed attestation of `artefact` by the market regulation bureau."""
+    values: dict[str, Any] = {
+        "artefact_sha256": hashlib.sha256(artefact).digest(),
+        "kind": ledger_pb2.ATTESTATION_KIND_LICENSE_ISSUED,
+        "issuer_department": MARKET_REGULATION,
+        "artefact_id": "1.2.156.3005.2.11100000000013127D001.11350100MB01234565.0001.001.K",
+    }
+    values.update(fields)
+    return ledger_pb2.Attestation(**values)
+
+
+def log_verifier(settings: Settings) -> Verifier:
+    """The log's public key, from the key file the ledger created on first start."""
+    return Signer.from_key_string(settings.ledger_key_path.read_text().strip()).verifier()
+
+
+async def append_many(stub: Any, count: int, prefix: str = "a") -> list[Any]:
+    """Append `count` distinct attestations in one BatchAppend."""
+    request = ledger_pb2.BatchAppendRequest(
+        appends=[
+            ledger_pb2.AppendRequest(attestation=attestation(f"{prefix}{i}".encode()))
+            for i in range(count)
+        ]
+    )
+    return list((await stub.BatchAppend(request, metadata=caller())).results)
+
+
+class TestAppend:
+    """Append returns the entry's index with a signed checkpoint that covers it."""
+
+    async def test_append_returns_entry_and_covering_checkpoint(
+        self, settings: Settings, ledger_channel: Any
+    ) -> None:
+        """The checkpoint is signed by the log and its tree includes the entry."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        response = await stub.Append(
+            ledger_pb2.AppendRequest(attestation=attestation()), metadata=caller()
+        )
+        checkpoint, _ = open_checkpoint(
+            response.checkpoint.signed_note, log_verifier(settings), origin=settings.ledger_origin
+        )
+        assert response.entry.index == 0
+        assert checkpoint.size == 1
+        assert checkpoint.root_hash == merkle.leaf_hash(response.entry.encoded)
+        read = await stub.GetEntry(ledger_pb2.GetEntryRequest(index=0), metadata=caller())
+        assert read == response.entry
+
+    async def test_retry_returns_the_original_entry(self, ledger_channel: Any) -> None:
+        """The same attestation twice is one entry; the retry says it was a duplicate."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        request = ledger_pb2.AppendRequest(attestation=attestation())
+        first = await stub.Append(request, metadata=caller())
+        again = await stub.Append(request, metadata=caller())
+        assert again.duplicate and again.entry == first.entry
+        assert again.checkpoint.size == 1
+
+    async def test_key_reused_for_other_content_is_refused(self, ledger_channel: Any) -> None:
+        """An idempotency key names one attestation; another under it is ALREADY_EXISTS."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        await stub.Append(
+            ledger_pb2.AppendRequest(attestation=attestation(b"a"), idempotency_key="k-1"),
+            metadata=caller(),
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await stub.Append(
+                ledger_pb2.AppendRequest(attestation=attestation(b"b"), idempotency_key="k-1"),
+                metadata=caller(),
+            )
+        assert raised.value.code() == grpc.StatusCode.ALREADY_EXISTS
+        checkpoint = await stub.GetCheckpoint(ledger_pb2.GetCheckpointRequest(), metadata=caller())
+        assert checkpoint.size == 1, "the refused append wrote nothing"
+
+    async def test_concurrent_appends_get_distinct_indexes(self, ledger_channel: Any) -> None:
+        """Fifty concurrent callers, batched together, each get their own index."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        responses = await asyncio.gather(
+            *(
+                stub.Append(
+                    ledger_pb2.AppendRequest(attestation=attestation(f"c{i}".encode())),
+                    metadata=caller(),
+                )
+                for i in range(50)
+            )
+        )
+        assert sorted(r.entry.index for r in responses) == list(range(50))
+
+    async def test_batch_with_a_bad_item_writes_nothing(self, ledger_channel: Any) -> None:
+        """One attestation of another department refuses the whole batch."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        request = ledger_pb2.BatchAppendRequest(
+            appends=[
+                ledger_pb2.AppendRequest(attestation=attestation(b"ok")),
+                ledger_pb2.AppendRequest(
+                    attestation=attestation(b"other", issuer_department=HOUSING_BUREAU)
+                ),
+            ]
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await stub.BatchAppend(request, metadata=caller())
+        assert raised.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        checkpoint = await stub.GetCheckpoint(ledger_pb2.GetCheckpointRequest(), metadata=caller())
+        assert checkpoint.size == 0
+
+    async def test_resident_id_in_artefact_id_is_refused(self, ledger_channel: Any) -> None:
+        """Personal data never enters the ledger: INVALID_ARGUMENT naming the field."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await stub.Append(
+                ledger_pb2.AppendRequest(
+                    attestation=attestation(artefact_id="holder-35010219900101123X")
+                ),
+                metadata=caller(),
+            )
+        assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+    async def test_clerk_cannot_append(self, ledger_channel: Any) -> None:
+        """A window clerk reads the ledger but does not write it."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await stub.Append(
+                ledger_pb2.AppendRequest(attestation=attestation()), metadata=caller(role="clerk")
+            )
+        assert raised.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+class TestProofs:
+    """Inclusion and consistency proofs from the stored tiles verify against checkpoints."""
+
+    async def test_every_entry_has_a_verifying_inclusion_proof(
+        self, settings: Settings, ledger_channel: Any
+    ) -> None:
+        """Across tile boundaries (600 entries, 3 level-0 tiles), every proof verifies."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        results = await append_many(stub, 600)
+        checkpoint, _ = open_checkpoint(results[-1].checkpoint.signed_note, log_verifier(settings))
+        assert checkpoint.size == 600
+        for index in (*range(0, 600, 37), 255, 256, 511, 512, 599):
+            proof = await stub.GetInclusionProof(
+                ledger_pb2.GetInclusionProofRequest(index=index), metadata=caller()
+            )
+            merkle.verify_inclusion(
+                merkle.leaf_hash(results[index].entry.encoded),
+                index,
+                checkpoint.size,
+                list(proof.hashes),
+                checkpoint.root_hash,
+            )
+
+    async def test_log_growth_is_consistent(self, settings: Settings, ledger_channel: Any) -> None:
+        """Every earlier checkpoint is a prefix of the latest: consistency proofs verify."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        verifier = log_verifier(settings)
+        checkpoints = []
+        for batch, count in enumerate((1, 2, 5, 250, 3, 300)):
+            results = await append_many(stub, count, prefix=f"b{batch}-")
+            checkpoints.append(open_checkpoint(results[-1].checkpoint.signed_note, verifier)[0])
+        latest = checkpoints[-1]
+        for old in checkpoints[:-1]:
+            proof = await stub.GetConsistencyProof(
+                ledger_pb2.GetConsistencyProofRequest(first_size=old.size), metadata=caller()
+            )
+            merkle.verify_consistency(
+                old.size, latest.size, list(proof.hashes), old.root_hash, latest.root_hash
+            )
+
+    async def test_proof_beyond_the_log_is_refused(self, ledger_channel: Any) -> None:
+        """An index or tree size the log does not have is INVALID_ARGUMENT."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        await append_many(stub, 3)
+        for request in (
+            ledger_pb2.GetInclusionProofRequest(index=3),
+            ledger_pb2.GetInclusionProofRequest(index=0, tree_size=4),
+        ):
+            with pytest.raises(grpc.aio.AioRpcError) as raised:
+                await stub.GetInclusionProof(request, metadata=caller())
+            assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+    async def test_lookup_by_artefact_hash(self, ledger_channel: Any) -> None:
+        """LookupEntry finds the entry from the artefact's hash and kind alone."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        results = await append_many(stub, 5)
+        found = await stub.LookupEntry(
+            ledger_pb2.LookupEntryRequest(
+                artefact_sha256=hashlib.sha256(b"a3").digest(),
+                kind=ledger_pb2.ATTESTATION_KIND_LICENSE_ISSUED,
+            ),
+            metadata=caller(role="auditor"),
+        )
+        assert found == results[3].entry
+
+
+class TestReceipts:
+    """A receipt proves an attestation offline with the artefact and the log's key only."""
+
+    async def test_receipt_verifies_offline(self, settings: Settings, ledger_channel: Any) -> None:
+        """The tlog-proof names the entry, its index and a checkpoint signed by the log."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        await append_many(stub, 300)
+        receipt = await stub.GetReceipt(ledger_pb2.GetReceiptRequest(index=257), metadata=caller())
+        entry, checkpoint = verify_receipt(
+            receipt.tlog_proof, b"a257", log_verifier(settings), origin=settings.ledger_origin
+        )
+        assert entry.artefact_id.startswith("1.2.156.3005.2.")
+        assert checkpoint.size == 300
+
+    async def test_receipt_for_another_artefact_fails(
+        self, settings: Settings, ledger_channel: Any
+    ) -> None:
+        """The wrong artefact, the wrong key or a tampered proof each fail, saying which."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        await append_many(stub, 10)
+        text = (
+            await stub.GetReceipt(ledger_pb2.GetReceiptRequest(index=4), metadata=caller())
+        ).tlog_proof
+        with pytest.raises(ReceiptError, match="SHA-256"):
+            verify_receipt(text, b"a5", log_verifier(settings))
+        with pytest.raises(ReceiptError, match="checkpoint"):
+            verify_receipt(text, b"a4", Signer.generate(settings.ledger_origin).verifier())
+        lines = text.split("\n")
+        lines[3] = "A" * 43 + "="  # replace the first proof hash
+        with pytest.raises(ReceiptError, match="inclusion"):
+            verify_receipt("\n".join(lines), b"a4", log_verifier(settings))
+
+
+class TestDurability:
+    """What was acknowledged survives restarts of the store and of the ledger."""
+
+    async def test_entries_survive_store_restart(
+        self, redis_server: Any, settings: Settings, ledger_channel: Any
+    ) -> None:
+        """Append, kill -9 the store, restart it, read back; appends continue consistently."""
+        if not redis_server.can_restart:
+            pytest.skip(redis_server.why_no_restart)
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        before = await append_many(stub, 20)
+        await redis_server.restart(hard=True)
+        read = await stub.GetEntry(ledger_pb2.GetEntryRequest(index=19), metadata=caller())
+        assert read == before[19].entry
+        after = await append_many(stub, 5, prefix="z")
+        assert after[0].entry.index == 20
+
+    async def test_a_new_ledger_process_continues_the_tree(
+        self, settings: Settings, start_ledger: Any, tmp_path: Path
+    ) -> None:
+        """A second ledger on the same store reloads the tree's edge and extends it."""
+        first = await start_ledger()
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{first.port}") as channel:
+            old = await append_many(ledger_pb2_grpc.LedgerServiceStub(channel), 300)
+        await first.stop(0)
+        second = await start_ledger()
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{second.port}") as channel:
+            stub = ledger_pb2_grpc.LedgerServiceStub(channel)
+            new = await append_many(stub, 10, prefix="n")
+            proof = await stub.GetConsistencyProof(
+                ledger_pb2.GetConsistencyProofRequest(first_size=300), metadata=caller()
+            )
+        verifier = log_verifier(settings)
+        old_cp = open_checkpoint(old[-1].checkpoint.signed_note, verifier)[0]
+        new_cp = open_checkpoint(new[-1].checkpoint.signed_note, verifier)[0]
+        merkle.verify_consistency(300, 310, list(proof.hashes), old_cp.root_hash, new_cp.root_hash)
