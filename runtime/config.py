@@ -125,6 +125,12 @@ class Settings:
         1024,
         "Most entries the sequencer integrates, signs and fsyncs as one batch.",
     )
+    ledger_lease_ms: int = _setting(
+        "CERTFREE_LEDGER_LEASE_MS",
+        5000,
+        "Lifetime of the sequencer lease; renewed every third of it. A replica takes over "
+        "this long after the sequencer stopped renewing.",
+    )
     ledger_max_delay_ms: float = _setting(
         "CERTFREE_LEDGER_MAX_DELAY_MS",
         5.0,
@@ -142,6 +148,7 @@ class Settings:
             ("keepalive_seconds", 1, 3600),
             ("max_connection_age_seconds", 1, 7 * 24 * 3600),
             ("ledger_max_batch", 1, 65536),
+            ("ledger_lease_ms", 100, 600_000),
         ):
             value = getattr(self, name)
             if not low <= value <= high:

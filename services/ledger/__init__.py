@@ -26,6 +26,7 @@ def registrations(settings: Settings, store: Store) -> list[Registration]:
         settings.ledger_origin,
         max_batch=settings.ledger_max_batch,
         max_delay=settings.ledger_max_delay_ms / 1000,
+        lease_ms=settings.ledger_lease_ms,
     )
     servicer = LedgerServicer(ledger_store, reader, sequencer)
     return [

@@ -1,5 +1,11 @@
 """The sequencer: batches appends, integrates them into the tree, signs, lands, replies.
 
+Several ledger replicas may run; the one holding the lease in the store sequences and
+the others refuse appends with NotSequencer (callers retry on another replica). Every
+commit carries the lease token, whose epoch grows with each new holder, so a replica
+that was paused past its lease finds its writes refused (Fenced) instead of forking
+the log.
+
 One task per log takes what has been submitted (up to ``max_batch`` entries, waiting
 at most ``max_delay`` for more), assigns indexes, extends the tree's compact range,
 writes the new hash tiles, entry bundles, size and signed checkpoint in one guarded
@@ -11,6 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,10 +30,14 @@ from runtime.tlog.checkpoint import Checkpoint, sign_checkpoint
 from runtime.tlog.entry import KINDS, Entry
 from runtime.tlog.note import Signer
 from services.ledger.reader import LogReader
-from services.ledger.store import Conflict, LedgerStore, Write
+from services.ledger.store import Conflict, Fenced, LedgerStore, Write
 
 Clock = Callable[[], datetime]
 _log = get_logger("ledger.sequencer")
+
+
+class NotSequencer(Exception):
+    """This replica does not hold the sequencer lease; another one appends."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +79,7 @@ class _Pending:
 
 
 class Sequencer:
-    """Appends to one log; one per log (issue 3's lease will enforce it across replicas)."""
+    """Appends to one log while this replica holds the log's sequencer lease."""
 
     def __init__(
         self,
@@ -77,6 +90,7 @@ class Sequencer:
         *,
         max_batch: int = 1024,
         max_delay: float = 0.005,
+        lease_ms: int = 5000,
         clock: Clock = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
@@ -90,25 +104,71 @@ class Sequencer:
         self._task: asyncio.Task[None] | None = None
         self._range = merkle.CompactRange()
         self._bundle_length = 0
+        self._lease_ms = lease_ms
+        self._owner = f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
+        self._token = ""
+        self._lease_task: asyncio.Task[None] | None = None
+
+    @property
+    def leading(self) -> bool:
+        """Whether this replica holds the lease and appends."""
+        return bool(self._token)
 
     async def start(self) -> None:
-        """Load the tree's right edge from the store and start integrating."""
-        await self._load()
+        """Contend for the lease (and keep it), and start integrating once it is ours."""
+        await self.keep_lease()
+        self._lease_task = asyncio.create_task(self._lease_loop(), name="sequencer lease")
         self._task = asyncio.create_task(self._run(), name=f"sequencer {self._origin}")
 
+    async def keep_lease(self) -> None:
+        """Take or renew the lease once; on taking it, load the tree from the store."""
+        try:
+            token = await self._store.hold_lease(self._owner, self._lease_ms, self._token)
+        except Exception as error:
+            # The store cannot vouch for the lease: stop appending until it can.
+            _log.warning("cannot renew the sequencer lease", error=type(error).__name__)
+            token = ""
+        if token and token != self._token:
+            self._token = token
+            try:
+                await self._load()
+            except Exception:
+                self._token = ""
+                raise
+            _log.info("sequencing", origin=self._origin, lease=token, size=self._range.size)
+        elif not token and self._token:
+            _log.warning("lost the sequencer lease", origin=self._origin)
+            self._token = ""
+
+    async def _lease_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._lease_ms / 3000)
+            with contextlib.suppress(Exception):
+                await self.keep_lease()
+
     async def stop(self) -> None:
-        """Stop after the batch in flight; callers still queued get an error."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        """Stop after the batch in flight, give the lease up; callers still queued get an error."""
+        for task in (self._lease_task, self._task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self._token:
+            with contextlib.suppress(Exception):
+                await self._store.release_lease(self._token)
+            self._token = ""
         while not self._queue.empty():
             pending = self._queue.get_nowait()
             if not pending.future.done():
                 pending.future.set_exception(ConnectionAbortedError("the sequencer stopped"))
 
     async def submit(self, submissions: Sequence[Submission]) -> list[Integrated]:
-        """Append `submissions` in order; returns once they are durable and checkpointed."""
+        """Append `submissions` in order; returns once they are durable and checkpointed.
+
+        Raises NotSequencer on a replica that does not hold the lease.
+        """
+        if not self._token:
+            raise NotSequencer(f"this replica does not sequence {self._origin}")
         pending = [_Pending(s) for s in submissions]
         for item in pending:
             self._queue.put_nowait(item)
@@ -120,7 +180,12 @@ class Sequencer:
             # Sign the empty tree, so that readers always find a checkpoint.
             empty = sign_checkpoint(Checkpoint(self._origin, 0, merkle.EMPTY_ROOT), self._signer)
             await self._store.commit(
-                old_size=0, new_size=0, checkpoint=empty, idempotency={}, writes=[]
+                lease=self._token,
+                old_size=0,
+                new_size=0,
+                checkpoint=empty,
+                idempotency={},
+                writes=[],
             )
         ids = merkle.CompactRange.ids_for(size)
         hashes = await self._reader.node_hashes(ids)
@@ -202,12 +267,17 @@ class Sequencer:
             writes, bundle_length = self._writes(old_size, new_entries, new_nodes)
             try:
                 await self._store.commit(
+                    lease=self._token,
                     old_size=old_size,
                     new_size=work.size,
                     checkpoint=note,
                     idempotency=assigned,
                     writes=writes,
                 )
+            except Fenced:
+                _log.error("fenced: another replica holds the lease", origin=self._origin)
+                self._token = ""
+                raise
             except Conflict:
                 _log.error("another sequencer wrote to this log; reloading", origin=self._origin)
                 raise

@@ -15,6 +15,7 @@ from runtime.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    Unavailable,
 )
 from runtime.identity import Caller, current_caller, require_role
 from runtime.tlog import tiles
@@ -23,8 +24,8 @@ from runtime.tlog.entry import KINDS, Entry, EntryError, check_artefact_id
 from runtime.tlog.note import parse_note
 from runtime.tlog.receipt import Receipt
 from services.ledger.reader import LogReader
-from services.ledger.sequencer import Integrated, Sequencer, Submission
-from services.ledger.store import LedgerStore
+from services.ledger.sequencer import Integrated, NotSequencer, Sequencer, Submission
+from services.ledger.store import Fenced, LedgerStore
 
 _APPENDERS = (common_pb2.ROLE_ISSUER, common_pb2.ROLE_OFFICER, common_pb2.ROLE_SERVICE)
 HTTP_CACHE_CONTROL = "x-http-cache-control"  # a key of runtime.server.HTTP_HEADER_METADATA
@@ -131,6 +132,15 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
             metadata={"index": str(index)},
         )
 
+    async def _submit(self, submissions: Sequence[Submission]) -> list[Integrated]:
+        try:
+            return await self._sequencer.submit(submissions)
+        except (NotSequencer, Fenced) as error:
+            raise Unavailable(
+                f"{error}; retry: the replica holding the lease appends",
+                reason=common_pb2.NOT_SEQUENCER,
+            ) from None
+
     def _response(self, submission: Submission, result: Integrated) -> ledger_pb2.AppendResponse:
         if result.duplicate and not _same(submission, result.encoded):
             self._reused(result.index)
@@ -146,7 +156,7 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
         """Append one attestation; returns once it is durable and checkpointed."""
         submission = _submission(require_role(*_APPENDERS), request)
         await self._refuse_reused_keys([submission])
-        (result,) = await self._sequencer.submit([submission])
+        (result,) = await self._submit([submission])
         return self._response(submission, result)
 
     async def BatchAppend(
@@ -159,7 +169,7 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
             for i, item in enumerate(request.appends)
         ]
         await self._refuse_reused_keys(submissions)
-        results = await self._sequencer.submit(submissions)
+        results = await self._submit(submissions)
         return ledger_pb2.BatchAppendResponse(
             results=[self._response(s, r) for s, r in zip(submissions, results, strict=True)]
         )

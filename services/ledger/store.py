@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from runtime.store import Store
 from runtime.tlog.tiles import ENTRIES, TileID
 
-# KEYS: size, checkpoint, idempotency, then one key per write. ARGV: expected size, new size,
-# checkpoint, pair count, key/index pairs..., then offset/bytes per write.
+# KEYS: size, checkpoint, idempotency, lease, then one key per write. ARGV: expected size,
+# new size, checkpoint, lease token, pair count, key/index pairs..., then offset/bytes per write.
 _COMMIT = """
+if redis.call('GET', KEYS[4]) ~= ARGV[4] then
+  return redis.error_reply('FENCED this sequencer does not hold the lease ' .. ARGV[4])
+end
 local size = tonumber(redis.call('GET', KEYS[1]) or '0')
 if size ~= tonumber(ARGV[1]) then
   if size == tonumber(ARGV[2]) and redis.call('GET', KEYS[2]) == ARGV[3] then
@@ -27,13 +30,13 @@ if size ~= tonumber(ARGV[1]) then
   end
   return redis.error_reply('CONFLICT the log has ' .. size .. ' entries, not ' .. ARGV[1])
 end
-local pairs_count = tonumber(ARGV[4])
-local arg = 5
+local pairs_count = tonumber(ARGV[5])
+local arg = 6
 for i = 1, pairs_count do
   redis.call('HSET', KEYS[3], ARGV[arg], ARGV[arg + 1])
   arg = arg + 2
 end
-for k = 4, #KEYS do
+for k = 5, #KEYS do
   redis.call('SETRANGE', KEYS[k], tonumber(ARGV[arg]), ARGV[arg + 1])
   arg = arg + 2
 end
@@ -48,8 +51,37 @@ def _bytes(value: bytes | str) -> bytes:
     return value.encode() if isinstance(value, str) else value
 
 
+# Take the lease if free (a new epoch: the fencing token), or renew it if it is ours.
+# KEYS: lease, epoch. ARGV: owner, ttl ms, token held (or ''). Returns the token held, or ''.
+_ACQUIRE = """
+local current = redis.call('GET', KEYS[1])
+if current and current == ARGV[3] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return current
+end
+if current then
+  return ''
+end
+local token = redis.call('INCR', KEYS[2]) .. ':' .. ARGV[1]
+redis.call('SET', KEYS[1], token, 'PX', ARGV[2])
+return token
+"""
+
+# Give the lease up if it is still ours. KEYS: lease. ARGV: token.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
 class Conflict(Exception):
     """The log grew under this sequencer: another one is writing. Nothing was written."""
+
+
+class Fenced(Exception):
+    """This sequencer lost its lease: it must stop writing. Nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -70,16 +102,34 @@ class LedgerStore:
         self._size = f"{self._tag}:size"
         self._checkpoint = f"{self._tag}:checkpoint"
         self._idempotency = f"{self._tag}:idempotency"
+        self._lease = f"{self._tag}:lease"
+        self._epoch = f"{self._tag}:epoch"
         self._commit = store.redis.register_script(_COMMIT)
+        self._acquire = store.redis.register_script(_ACQUIRE)
+        self._release = store.redis.register_script(_RELEASE)
 
     def _tile_key(self, tile: TileID) -> str:
         if tile.level == ENTRIES:
             return f"{self._tag}:bundle:{tile.index}"
         return f"{self._tag}:tile:{tile.level}:{tile.index}"
 
+    async def hold_lease(self, owner: str, ttl_ms: int, token: str = "") -> str:
+        """Take the sequencer lease, or renew `token`; returns the token held, or ''.
+
+        A token is ``<epoch>:<owner>``; the epoch grows with every new holder, so a
+        paused sequencer that lost the lease can never write again under it.
+        """
+        held = await self._acquire(keys=[self._lease, self._epoch], args=[owner, ttl_ms, token])
+        return _bytes(held).decode()
+
+    async def release_lease(self, token: str) -> None:
+        """Give the lease up, if `token` still holds it."""
+        await self._release(keys=[self._lease], args=[token])
+
     async def commit(
         self,
         *,
+        lease: str,
         old_size: int,
         new_size: int,
         checkpoint: str,
@@ -88,12 +138,13 @@ class LedgerStore:
     ) -> bool:
         """Land a batch atomically and durably; False if it had landed already (a replay).
 
-        Raises Conflict when the log is not at `old_size` (another sequencer wrote).
+        Raises Fenced when `lease` is not the live lease, and Conflict when the log is not
+        at `old_size`.
         """
         from redis.exceptions import ResponseError
 
-        keys = [self._size, self._checkpoint, self._idempotency]
-        args: list[bytes | str | int] = [old_size, new_size, checkpoint, len(idempotency)]
+        keys = [self._size, self._checkpoint, self._idempotency, self._lease]
+        args: list[bytes | str | int] = [old_size, new_size, checkpoint, lease, len(idempotency)]
         for key, index in idempotency.items():
             args += [key, index]
         for write in writes:
@@ -104,6 +155,8 @@ class LedgerStore:
         except ResponseError as error:
             if str(error).startswith("CONFLICT"):
                 raise Conflict(str(error).removeprefix("CONFLICT ")) from None
+            if str(error).startswith("FENCED"):
+                raise Fenced(str(error).removeprefix("FENCED ")) from None
             raise
         # Also on a replay: the first attempt may have died before its fsync was confirmed.
         await self._store.wait_durable()

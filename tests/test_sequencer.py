@@ -1,0 +1,144 @@
+"""One sequencer per log: a lease with a fencing token, held by one replica at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+from typing import Any
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+import services.ledger
+from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
+from runtime.config import Settings
+from runtime.tlog import merkle
+from runtime.tlog.checkpoint import open_checkpoint
+from runtime.tlog.note import Signer
+from services.ledger.reader import LogReader
+from services.ledger.sequencer import Sequencer, Submission
+from services.ledger.store import Fenced, LedgerStore
+from tests.conftest import MARKET_REGULATION, caller
+
+LEASE_MS = 300
+
+
+def append_request(name: str) -> ledger_pb2.AppendRequest:
+    """An attestation of the artefact `name`."""
+    return ledger_pb2.AppendRequest(
+        attestation=ledger_pb2.Attestation(
+            artefact_sha256=hashlib.sha256(name.encode()).digest(),
+            kind=ledger_pb2.ATTESTATION_KIND_LICENSE_ISSUED,
+            issuer_department=MARKET_REGULATION,
+            artefact_id=f"license-{name}",
+        )
+    )
+
+
+def submission(name: str) -> Submission:
+    """The sequencer's form of append_request(name)."""
+    return Submission(
+        "license_issued",
+        MARKET_REGULATION,
+        f"license-{name}",
+        hashlib.sha256(name.encode()).digest(),
+    )
+
+
+def reason(error: grpc.aio.AioRpcError) -> str:
+    """The ErrorInfo reason of a failed call."""
+    status = rpc_status.from_call(error)
+    assert status is not None
+    info = error_details_pb2.ErrorInfo()
+    next(d for d in status.details if d.Is(info.DESCRIPTOR)).Unpack(info)
+    return str(info.reason)
+
+
+class TestReplicas:
+    """Two ledger replicas on one store: one appends, the other refuses, then takes over."""
+
+    async def test_follower_refuses_then_takes_over(
+        self, settings: Settings, store: Any, start_ledger: Any
+    ) -> None:
+        """Appends on the follower are UNAVAILABLE NOT_SEQUENCER until the leader stops."""
+        fast = dataclasses.replace(settings, ledger_lease_ms=LEASE_MS)
+        leader = await start_ledger(services.ledger.registrations(fast, store))
+        follower = await start_ledger(services.ledger.registrations(fast, store))
+        async with (
+            grpc.aio.insecure_channel(f"127.0.0.1:{leader.port}") as to_leader,
+            grpc.aio.insecure_channel(f"127.0.0.1:{follower.port}") as to_follower,
+        ):
+            first = await ledger_pb2_grpc.LedgerServiceStub(to_leader).Append(
+                append_request("a"), metadata=caller()
+            )
+            follower_stub = ledger_pb2_grpc.LedgerServiceStub(to_follower)
+            with pytest.raises(grpc.aio.AioRpcError) as raised:
+                await follower_stub.Append(append_request("b"), metadata=caller())
+            assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
+            assert reason(raised.value) == "NOT_SEQUENCER"
+            read = await follower_stub.GetEntry(
+                ledger_pb2.GetEntryRequest(index=0), metadata=caller()
+            )
+            assert read == first.entry, "followers serve reads"
+
+            await leader.stop(1)
+            for _ in range(50):
+                try:
+                    second = await follower_stub.Append(append_request("b"), metadata=caller())
+                    break
+                except grpc.aio.AioRpcError as error:
+                    assert reason(error) == "NOT_SEQUENCER"
+                    await asyncio.sleep(0.05)
+            else:
+                pytest.fail("the follower never took over the lease")
+            assert second.entry.index == 1
+            proof = await follower_stub.GetConsistencyProof(
+                ledger_pb2.GetConsistencyProofRequest(first_size=1), metadata=caller()
+            )
+        verifier = Signer.from_key_string(fast.ledger_key_path.read_text().strip()).verifier()
+        old = open_checkpoint(first.checkpoint.signed_note, verifier)[0]
+        new = open_checkpoint(second.checkpoint.signed_note, verifier)[0]
+        merkle.verify_consistency(1, 2, list(proof.hashes), old.root_hash, new.root_hash)
+
+
+class TestFencing:
+    """A sequencer paused past its lease cannot write after another took over."""
+
+    async def test_paused_sequencer_is_fenced(self, settings: Settings, store: Any) -> None:
+        """A's renewals stop (a long pause); B takes the lease; A's next batch writes nothing."""
+        ledger_store = LedgerStore(store, settings.ledger_origin)
+        signer = Signer.generate(settings.ledger_origin)
+
+        def sequencer() -> Sequencer:
+            return Sequencer(
+                ledger_store,
+                LogReader(ledger_store),
+                signer,
+                settings.ledger_origin,
+                lease_ms=LEASE_MS,
+            )
+
+        a, b = sequencer(), sequencer()
+        await a.start()
+        await b.start()
+        try:
+            assert a.leading and not b.leading
+            await a.submit([submission("a")])
+            # Simulate a stop-the-world pause of A: its renewals stop, its token stays.
+            assert a._lease_task is not None
+            a._lease_task.cancel()
+            await asyncio.sleep(LEASE_MS / 1000 * 1.5)
+            await b.keep_lease()
+            assert b.leading and a.leading, "A does not know yet that it lost the lease"
+            with pytest.raises(Fenced):
+                await a.submit([submission("from-paused-a")])
+            assert not a.leading
+            assert await ledger_store.size() == 1, "the fenced batch wrote nothing"
+            (result,) = await b.submit([submission("b")])
+            assert result.index == 1
+        finally:
+            await a.stop()
+            await b.stop()
