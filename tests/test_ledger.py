@@ -211,6 +211,56 @@ class TestProofs:
         assert found == results[3].entry
 
 
+class TestArtefactChain:
+    """A license's issuance and status changes come back as one chain, each entry proven."""
+
+    async def test_chain_lists_issue_and_status_change_with_proofs(
+        self, settings: Settings, ledger_channel: Any
+    ) -> None:
+        """Entries of other artefacts interleave; the chain holds only this one's, in order."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        license_id = "1.2.156.3005.2.11100000000013127D001.11350100MB01234565.000042.001.Q"
+        await append_many(stub, 3, prefix="other")
+        issued = await stub.Append(
+            ledger_pb2.AppendRequest(attestation=attestation(b"v1", artefact_id=license_id)),
+            metadata=caller(),
+        )
+        await append_many(stub, 300, prefix="more")
+        revoked = await stub.Append(
+            ledger_pb2.AppendRequest(
+                attestation=attestation(
+                    b"revocation",
+                    artefact_id=license_id,
+                    kind=ledger_pb2.ATTESTATION_KIND_LICENSE_STATUS_CHANGED,
+                )
+            ),
+            metadata=caller(),
+        )
+        chain = await stub.ListArtefactEntries(
+            ledger_pb2.ListArtefactEntriesRequest(artefact_id=license_id),
+            metadata=caller(role="auditor"),
+        )
+        assert [e.entry for e in chain.entries] == [issued.entry, revoked.entry]
+        checkpoint, _ = open_checkpoint(chain.checkpoint.signed_note, log_verifier(settings))
+        for item in chain.entries:
+            merkle.verify_inclusion(
+                merkle.leaf_hash(item.entry.encoded),
+                item.entry.index,
+                checkpoint.size,
+                list(item.inclusion_proof),
+                checkpoint.root_hash,
+            )
+
+    async def test_unknown_artefact_has_an_empty_chain(self, ledger_channel: Any) -> None:
+        """No entry, no error: the chain is empty and the checkpoint still comes back."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        await append_many(stub, 2)
+        chain = await stub.ListArtefactEntries(
+            ledger_pb2.ListArtefactEntriesRequest(artefact_id="never-attested"), metadata=caller()
+        )
+        assert not chain.entries and chain.checkpoint.size == 2
+
+
 class TestReceipts:
     """A receipt proves an attestation offline with the artefact and the log's key only."""
 

@@ -240,6 +240,7 @@ class Sequencer:
         new_entries: list[bytes] = []
         new_nodes: list[tuple[merkle.NodeID, bytes]] = []
         assigned: dict[bytes, int] = {}
+        artefacts: list[tuple[str, int]] = []
         for submission, submission_keys in zip(submissions, keys, strict=True):
             earlier = next(
                 (i for k in submission_keys if (i := known.get(k, assigned.get(k))) is not None),
@@ -260,6 +261,7 @@ class Sequencer:
             new_entries.append(encoded)
             for key in submission_keys:
                 assigned[key] = index
+            artefacts.append((submission.artefact_id, index))
             placed.append((index, False))
         checkpoint = Checkpoint(self._origin, work.size, work.root())
         note = sign_checkpoint(checkpoint, self._signer) if new_entries else None
@@ -272,6 +274,7 @@ class Sequencer:
                     new_size=work.size,
                     checkpoint=note,
                     idempotency=assigned,
+                    artefacts=artefacts,
                     writes=writes,
                 )
             except Fenced:

@@ -206,6 +206,25 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
         _, size = await self._latest()
         return await self._entry(index, size)
 
+    async def ListArtefactEntries(
+        self, request: ledger_pb2.ListArtefactEntriesRequest, context: grpc.aio.ServicerContext
+    ) -> ledger_pb2.ListArtefactEntriesResponse:
+        """An artefact's entries, oldest first, each with its proof in the latest checkpoint."""
+        current_caller()
+        note, size = await self._latest()
+        indexes = [i for i in await self._store.artefact_indexes(request.artefact_id) if i < size]
+        indexes = indexes[-1000:]
+        encoded = await self._reader.entries(indexes)
+        response = ledger_pb2.ListArtefactEntriesResponse(checkpoint=checkpoint_message(note))
+        for index, raw in zip(indexes, encoded, strict=True):
+            if Entry.decode(raw).artefact_id != request.artefact_id:
+                continue  # a 128-bit field collision: not this artefact's entry
+            response.entries.add(
+                entry=entry_message(index, raw),
+                inclusion_proof=await self._reader.inclusion_proof(index, size),
+            )
+        return response
+
     async def GetCheckpoint(
         self, request: ledger_pb2.GetCheckpointRequest, context: grpc.aio.ServicerContext
     ) -> ledger_pb2.Checkpoint:

@@ -11,14 +11,16 @@ sequencer that lost the race writes nothing. The keys are listed in ``docs/store
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from runtime.store import Store
 from runtime.tlog.tiles import ENTRIES, TileID
 
-# KEYS: size, checkpoint, idempotency, lease, then one key per write. ARGV: expected size,
-# new size, checkpoint, lease token, pair count, key/index pairs..., then offset/bytes per write.
+# KEYS: size, checkpoint, idempotency, lease, artefacts, then one key per write. ARGV: expected
+# size, new size, checkpoint, lease token, pair count, key/index pairs..., artefact count,
+# artefact/packed-index pairs..., then offset/bytes per write.
 _COMMIT = """
 if redis.call('GET', KEYS[4]) ~= ARGV[4] then
   return redis.error_reply('FENCED this sequencer does not hold the lease ' .. ARGV[4])
@@ -36,7 +38,14 @@ for i = 1, pairs_count do
   redis.call('HSET', KEYS[3], ARGV[arg], ARGV[arg + 1])
   arg = arg + 2
 end
-for k = 5, #KEYS do
+local artefact_count = tonumber(ARGV[arg])
+arg = arg + 1
+for i = 1, artefact_count do
+  local chain = redis.call('HGET', KEYS[5], ARGV[arg]) or ''
+  redis.call('HSET', KEYS[5], ARGV[arg], chain .. ARGV[arg + 1])
+  arg = arg + 2
+end
+for k = 6, #KEYS do
   redis.call('SETRANGE', KEYS[k], tonumber(ARGV[arg]), ARGV[arg + 1])
   arg = arg + 2
 end
@@ -44,6 +53,12 @@ redis.call('SET', KEYS[1], ARGV[2])
 redis.call('SET', KEYS[2], ARGV[3])
 return 1
 """
+
+
+def _artefact_field(artefact_id: str) -> bytes:
+    # 16 bytes of SHA-256 name an identifier of up to 256 characters: collisions need
+    # ~2^64 identifiers, and the entries themselves say which identifier they attest.
+    return hashlib.sha256(artefact_id.encode()).digest()[:16]
 
 
 def _bytes(value: bytes | str) -> bytes:
@@ -104,6 +119,7 @@ class LedgerStore:
         self._idempotency = f"{self._tag}:idempotency"
         self._lease = f"{self._tag}:lease"
         self._epoch = f"{self._tag}:epoch"
+        self._artefacts = f"{self._tag}:artefacts"
         self._commit = store.redis.register_script(_COMMIT)
         self._acquire = store.redis.register_script(_ACQUIRE)
         self._release = store.redis.register_script(_RELEASE)
@@ -134,6 +150,7 @@ class LedgerStore:
         new_size: int,
         checkpoint: str,
         idempotency: Mapping[bytes, int],
+        artefacts: Sequence[tuple[str, int]] = (),
         writes: Sequence[Write],
     ) -> bool:
         """Land a batch atomically and durably; False if it had landed already (a replay).
@@ -143,10 +160,13 @@ class LedgerStore:
         """
         from redis.exceptions import ResponseError
 
-        keys = [self._size, self._checkpoint, self._idempotency, self._lease]
+        keys = [self._size, self._checkpoint, self._idempotency, self._lease, self._artefacts]
         args: list[bytes | str | int] = [old_size, new_size, checkpoint, lease, len(idempotency)]
         for key, index in idempotency.items():
             args += [key, index]
+        args.append(len(artefacts))
+        for artefact_id, index in artefacts:
+            args += [_artefact_field(artefact_id), index.to_bytes(8, "big")]
         for write in writes:
             keys.append(self._tile_key(write.tile))
             args += [write.offset, write.data]
@@ -161,6 +181,12 @@ class LedgerStore:
         # Also on a replay: the first attempt may have died before its fsync was confirmed.
         await self._store.wait_durable()
         return bool(landed)
+
+    async def artefact_indexes(self, artefact_id: str) -> list[int]:
+        """Indexes of the entries attesting `artefact_id`, oldest first."""
+        chain = await self._store.redis.hget(self._artefacts, _artefact_field(artefact_id))
+        data = b"" if chain is None else _bytes(chain)
+        return [int.from_bytes(data[i : i + 8], "big") for i in range(0, len(data), 8)]
 
     async def size(self) -> int:
         """Number of entries in the log."""

@@ -100,6 +100,28 @@ class LookupEntryRequest(_message.Message):
     kind: AttestationKind
     def __init__(self, artefact_sha256: _Optional[bytes] = ..., kind: _Optional[_Union[AttestationKind, str]] = ...) -> None: ...
 
+class ListArtefactEntriesRequest(_message.Message):
+    __slots__ = ("artefact_id",)
+    ARTEFACT_ID_FIELD_NUMBER: _ClassVar[int]
+    artefact_id: str
+    def __init__(self, artefact_id: _Optional[str] = ...) -> None: ...
+
+class ArtefactEntry(_message.Message):
+    __slots__ = ("entry", "inclusion_proof")
+    ENTRY_FIELD_NUMBER: _ClassVar[int]
+    INCLUSION_PROOF_FIELD_NUMBER: _ClassVar[int]
+    entry: LedgerEntry
+    inclusion_proof: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, entry: _Optional[_Union[LedgerEntry, _Mapping]] = ..., inclusion_proof: _Optional[_Iterable[bytes]] = ...) -> None: ...
+
+class ListArtefactEntriesResponse(_message.Message):
+    __slots__ = ("entries", "checkpoint")
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[ArtefactEntry]
+    checkpoint: Checkpoint
+    def __init__(self, entries: _Optional[_Iterable[_Union[ArtefactEntry, _Mapping]]] = ..., checkpoint: _Optional[_Union[Checkpoint, _Mapping]] = ...) -> None: ...
+
 class GetCheckpointRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...

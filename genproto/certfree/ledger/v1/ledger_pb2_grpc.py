@@ -56,6 +56,11 @@ class LedgerServiceStub:
                 request_serializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.LookupEntryRequest.SerializeToString,
                 response_deserializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.LedgerEntry.FromString,
                 _registered_method=True)
+        self.ListArtefactEntries = channel.unary_unary(
+                '/certfree.ledger.v1.LedgerService/ListArtefactEntries',
+                request_serializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.ListArtefactEntriesRequest.SerializeToString,
+                response_deserializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.ListArtefactEntriesResponse.FromString,
+                _registered_method=True)
         self.GetCheckpoint = channel.unary_unary(
                 '/certfree.ledger.v1.LedgerService/GetCheckpoint',
                 request_serializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.GetCheckpointRequest.SerializeToString,
@@ -116,6 +121,15 @@ class LedgerServiceServicer:
 
     def LookupEntry(self, request, context):
         """Finds the entry that attests an artefact, by the artefact's SHA-256 and kind.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListArtefactEntries(self, request, context):
+        """Lists every entry attesting one artefact identifier (a license's issuance and each
+        status change, say), oldest first, each with its inclusion proof in the latest
+        checkpoint: a verifier learns the latest attested status, with proof.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -189,6 +203,11 @@ def add_LedgerServiceServicer_to_server(servicer, server):
                     servicer.LookupEntry,
                     request_deserializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.LookupEntryRequest.FromString,
                     response_serializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.LedgerEntry.SerializeToString,
+            ),
+            'ListArtefactEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListArtefactEntries,
+                    request_deserializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.ListArtefactEntriesRequest.FromString,
+                    response_serializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.ListArtefactEntriesResponse.SerializeToString,
             ),
             'GetCheckpoint': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCheckpoint,
@@ -330,6 +349,33 @@ class LedgerService:
             '/certfree.ledger.v1.LedgerService/LookupEntry',
             certfree_dot_ledger_dot_v1_dot_ledger__pb2.LookupEntryRequest.SerializeToString,
             certfree_dot_ledger_dot_v1_dot_ledger__pb2.LedgerEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListArtefactEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/certfree.ledger.v1.LedgerService/ListArtefactEntries',
+            certfree_dot_ledger_dot_v1_dot_ledger__pb2.ListArtefactEntriesRequest.SerializeToString,
+            certfree_dot_ledger_dot_v1_dot_ledger__pb2.ListArtefactEntriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -48,6 +48,11 @@ class LedgerServiceStub:
     """Returns one entry by its index in the log."""
     LookupEntry: _grpc.UnaryUnaryMultiCallable[_ledger_pb2.LookupEntryRequest, _ledger_pb2.LedgerEntry]
     """Finds the entry that attests an artefact, by the artefact's SHA-256 and kind."""
+    ListArtefactEntries: _grpc.UnaryUnaryMultiCallable[_ledger_pb2.ListArtefactEntriesRequest, _ledger_pb2.ListArtefactEntriesResponse]
+    """Lists every entry attesting one artefact identifier (a license's issuance and each
+    status change, say), oldest first, each with its inclusion proof in the latest
+    checkpoint: a verifier learns the latest attested status, with proof.
+    """
     GetCheckpoint: _grpc.UnaryUnaryMultiCallable[_ledger_pb2.GetCheckpointRequest, _ledger_pb2.Checkpoint]
     """Returns the latest signed checkpoint (signed tree head)."""
     GetInclusionProof: _grpc.UnaryUnaryMultiCallable[_ledger_pb2.GetInclusionProofRequest, _ledger_pb2.InclusionProof]
@@ -83,6 +88,11 @@ class LedgerServiceAsyncStub(LedgerServiceStub):
     """Returns one entry by its index in the log."""
     LookupEntry: _aio.UnaryUnaryMultiCallable[_ledger_pb2.LookupEntryRequest, _ledger_pb2.LedgerEntry]  # type: ignore[assignment]
     """Finds the entry that attests an artefact, by the artefact's SHA-256 and kind."""
+    ListArtefactEntries: _aio.UnaryUnaryMultiCallable[_ledger_pb2.ListArtefactEntriesRequest, _ledger_pb2.ListArtefactEntriesResponse]  # type: ignore[assignment]
+    """Lists every entry attesting one artefact identifier (a license's issuance and each
+    status change, say), oldest first, each with its inclusion proof in the latest
+    checkpoint: a verifier learns the latest attested status, with proof.
+    """
     GetCheckpoint: _aio.UnaryUnaryMultiCallable[_ledger_pb2.GetCheckpointRequest, _ledger_pb2.Checkpoint]  # type: ignore[assignment]
     """Returns the latest signed checkpoint (signed tree head)."""
     GetInclusionProof: _aio.UnaryUnaryMultiCallable[_ledger_pb2.GetInclusionProofRequest, _ledger_pb2.InclusionProof]  # type: ignore[assignment]
@@ -139,6 +149,17 @@ class LedgerServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_ledger_pb2.LedgerEntry, _abc.Awaitable[_ledger_pb2.LedgerEntry]]:
         """Finds the entry that attests an artefact, by the artefact's SHA-256 and kind."""
+
+    @_abc_1.abstractmethod
+    def ListArtefactEntries(
+        self,
+        request: _ledger_pb2.ListArtefactEntriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ledger_pb2.ListArtefactEntriesResponse, _abc.Awaitable[_ledger_pb2.ListArtefactEntriesResponse]]:
+        """Lists every entry attesting one artefact identifier (a license's issuance and each
+        status change, say), oldest first, each with its inclusion proof in the latest
+        checkpoint: a verifier learns the latest attested status, with proof.
+        """
 
     @_abc_1.abstractmethod
     def GetCheckpoint(
