@@ -123,6 +123,20 @@ def valid_request_id(value: str | None) -> bool:
     return value is not None and _REQUEST_ID.match(value) is not None
 
 
+def _validate(request: Any) -> None:
+    found = violations(request)
+    if found:
+        raise InvalidArgument(
+            f"{len(found)} field(s) of the request are invalid", field_violations=found
+        )
+
+
+async def _validated(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for request in requests:
+        _validate(request)
+        yield request
+
+
 def _request_id(metadata: Mapping[str, str]) -> str:
     given = metadata.get(REQUEST_ID_HEADER)
     return given if given is not None and valid_request_id(given) else uuid.uuid4().hex
@@ -164,10 +178,19 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
-        return handler  # certfree has no client-streaming RPCs
+        if handler.stream_stream is not None:
+            return grpc.stream_stream_rpc_method_handler(
+                self._bidi_stream(handler.stream_stream, details.method),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler  # certfree has no client-streaming RPCs with a single response
 
     async def _begin(self, request: Any, context: grpc.aio.ServicerContext, method: str) -> None:
-        """Bind the request's id and log context, authenticate the caller, validate the request."""
+        """Bind the request's id and log context, authenticate the caller, validate the request.
+
+        For a client stream `request` is None: each message is validated as it arrives.
+        """
         metadata = {k: v for k, v in context.invocation_metadata() or () if isinstance(v, str)}
         request_id = _request_id(metadata)
         structlog.contextvars.bind_contextvars(request_id=request_id, rpc=method)
@@ -177,11 +200,8 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         structlog.contextvars.bind_contextvars(
             caller=f"{caller.department_code}/{caller.role_name}"
         )
-        found = violations(request)
-        if found:
-            raise InvalidArgument(
-                f"{len(found)} field(s) of the request are invalid", field_violations=found
-            )
+        if request is not None:
+            _validate(request)
 
     @contextlib.asynccontextmanager
     async def _scope(self, context: grpc.aio.ServicerContext, method: str) -> AsyncIterator[None]:
@@ -230,6 +250,19 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             async with self._scope(context, method):
                 await self._begin(request, context, method)
                 async for item in handler(request, context):
+                    yield item
+
+        return run
+
+    def _bidi_stream(
+        self, handler: Callable[..., Any], method: str
+    ) -> Callable[..., AsyncIterator[Any]]:
+        async def run(
+            requests: AsyncIterator[Any], context: grpc.aio.ServicerContext
+        ) -> AsyncIterator[Any]:
+            async with self._scope(context, method):
+                await self._begin(None, context, method)
+                async for item in handler(_validated(requests), context):
                     yield item
 
         return run

@@ -330,3 +330,73 @@ class TestDurability:
         old_cp = open_checkpoint(old[-1].checkpoint.signed_note, verifier)[0]
         new_cp = open_checkpoint(new[-1].checkpoint.signed_note, verifier)[0]
         merkle.verify_consistency(300, 310, list(proof.hashes), old_cp.root_hash, new_cp.root_hash)
+
+
+class TestAppendStream:
+    """Bulk attestation over one stream: pipelined batches, answered in order."""
+
+    async def test_batches_are_answered_in_order(
+        self, settings: Settings, ledger_channel: Any
+    ) -> None:
+        """Ten batches of 100: responses in request order, indexes 0..999, proofs verify."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+
+        async def batches() -> Any:
+            for b in range(10):
+                yield ledger_pb2.BatchAppendRequest(
+                    appends=[
+                        ledger_pb2.AppendRequest(attestation=attestation(f"s{b}-{i}".encode()))
+                        for i in range(100)
+                    ]
+                )
+
+        responses = [r async for r in stub.AppendStream(batches(), metadata=caller())]
+        indexes = [item.entry.index for r in responses for item in r.results]
+        assert indexes == list(range(1000))
+        last = responses[-1].results[-1]
+        checkpoint, _ = open_checkpoint(last.checkpoint.signed_note, log_verifier(settings))
+        proof = await stub.GetInclusionProof(
+            ledger_pb2.GetInclusionProofRequest(index=777, tree_size=checkpoint.size),
+            metadata=caller(),
+        )
+        merkle.verify_inclusion(
+            merkle.leaf_hash(responses[7].results[77].entry.encoded),
+            777,
+            checkpoint.size,
+            list(proof.hashes),
+            checkpoint.root_hash,
+        )
+
+    async def test_invalid_batch_ends_the_stream_with_its_error(self, ledger_channel: Any) -> None:
+        """A batch breaking a rule ends the stream INVALID_ARGUMENT; earlier batches stand."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+
+        async def batches() -> Any:
+            yield ledger_pb2.BatchAppendRequest(
+                appends=[ledger_pb2.AppendRequest(attestation=attestation(b"first"))]
+            )
+            yield ledger_pb2.BatchAppendRequest(
+                appends=[ledger_pb2.AppendRequest(attestation=attestation(b"x", artefact_id=""))]
+            )
+
+        received = []
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            async for response in stub.AppendStream(batches(), metadata=caller()):
+                received.append(response)
+        assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        checkpoint = await stub.GetCheckpoint(ledger_pb2.GetCheckpointRequest(), metadata=caller())
+        assert checkpoint.size == 1
+
+    async def test_stream_needs_an_appending_role(self, ledger_channel: Any) -> None:
+        """A clerk's stream is refused before any batch is read."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+
+        async def batches() -> Any:
+            yield ledger_pb2.BatchAppendRequest(
+                appends=[ledger_pb2.AppendRequest(attestation=attestation())]
+            )
+
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            async for _ in stub.AppendStream(batches(), metadata=caller(role="clerk")):
+                pass
+        assert raised.value.code() == grpc.StatusCode.PERMISSION_DENIED

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 
 import grpc
 from google.api import httpbody_pb2
@@ -173,6 +174,56 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
         return ledger_pb2.BatchAppendResponse(
             results=[self._response(s, r) for s, r in zip(submissions, results, strict=True)]
         )
+
+    async def AppendStream(
+        self,
+        requests: AsyncIterator[ledger_pb2.BatchAppendRequest],
+        context: grpc.aio.ServicerContext,
+    ) -> AsyncIterator[ledger_pb2.BatchAppendResponse]:
+        """Pipelined bulk appends: read batches ahead while earlier ones are being fsynced."""
+        caller = require_role(*_APPENDERS)
+        in_flight: asyncio.Queue[tuple[list[Submission], asyncio.Task[list[Integrated]]] | None] = (
+            asyncio.Queue(maxsize=8)
+        )
+
+        async def read() -> None:
+            async for batch in requests:
+                submissions = [
+                    _submission(caller, item, f"appends[{i}].attestation")
+                    for i, item in enumerate(batch.appends)
+                ]
+                await self._refuse_reused_keys(submissions)
+                await in_flight.put((submissions, asyncio.create_task(self._submit(submissions))))
+            await in_flight.put(None)
+
+        reader = asyncio.create_task(read())
+        try:
+            while True:
+                if reader.done():
+                    reader.result()  # raises the reader's error, if it failed
+                    item = await in_flight.get()
+                else:
+                    got = asyncio.ensure_future(in_flight.get())
+                    await asyncio.wait({got, reader}, return_when=asyncio.FIRST_COMPLETED)
+                    if not got.done():
+                        got.cancel()  # the reader ended first; the next turn looks at it
+                        continue
+                    item = got.result()
+                if item is None:
+                    break
+                submissions, task = item
+                results = await task
+                yield ledger_pb2.BatchAppendResponse(
+                    results=[
+                        self._response(s, r) for s, r in zip(submissions, results, strict=True)
+                    ]
+                )
+        finally:
+            reader.cancel()
+            while not in_flight.empty():
+                queued = in_flight.get_nowait()
+                if queued is not None:
+                    queued[1].cancel()
 
     async def _latest(self) -> tuple[str, int]:
         note = await self._store.checkpoint()

@@ -46,6 +46,11 @@ class LedgerServiceStub:
                 request_serializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.BatchAppendRequest.SerializeToString,
                 response_deserializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.BatchAppendResponse.FromString,
                 _registered_method=True)
+        self.AppendStream = channel.stream_stream(
+                '/certfree.ledger.v1.LedgerService/AppendStream',
+                request_serializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.BatchAppendRequest.SerializeToString,
+                response_deserializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.BatchAppendResponse.FromString,
+                _registered_method=True)
         self.GetEntry = channel.unary_unary(
                 '/certfree.ledger.v1.LedgerService/GetEntry',
                 request_serializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.GetEntryRequest.SerializeToString,
@@ -107,6 +112,17 @@ class LedgerServiceServicer:
 
     def BatchAppend(self, request, context):
         """Appends up to 1,000 attestations in one call, in order; each is idempotent as in Append.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AppendStream(self, request_iterator, context):
+        """Bulk attestation for issuing systems: a stream of batches in, one response per batch
+        out, in order. Batches are pipelined (the next is sequenced while the previous is
+        being fsynced); each response is sent once its batch is durable and checkpointed.
+        An error ends the stream; batches answered before it stand. gRPC only: streams
+        from the client are not transcoded to HTTP.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -191,6 +207,11 @@ def add_LedgerServiceServicer_to_server(servicer, server):
             ),
             'BatchAppend': grpc.unary_unary_rpc_method_handler(
                     servicer.BatchAppend,
+                    request_deserializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.BatchAppendRequest.FromString,
+                    response_serializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.BatchAppendResponse.SerializeToString,
+            ),
+            'AppendStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.AppendStream,
                     request_deserializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.BatchAppendRequest.FromString,
                     response_serializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.BatchAppendResponse.SerializeToString,
             ),
@@ -293,6 +314,33 @@ class LedgerService:
             request,
             target,
             '/certfree.ledger.v1.LedgerService/BatchAppend',
+            certfree_dot_ledger_dot_v1_dot_ledger__pb2.BatchAppendRequest.SerializeToString,
+            certfree_dot_ledger_dot_v1_dot_ledger__pb2.BatchAppendResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AppendStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/certfree.ledger.v1.LedgerService/AppendStream',
             certfree_dot_ledger_dot_v1_dot_ledger__pb2.BatchAppendRequest.SerializeToString,
             certfree_dot_ledger_dot_v1_dot_ledger__pb2.BatchAppendResponse.FromString,
             options,

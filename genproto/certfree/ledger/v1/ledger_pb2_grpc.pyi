@@ -44,6 +44,13 @@ class LedgerServiceStub:
     """
     BatchAppend: _grpc.UnaryUnaryMultiCallable[_ledger_pb2.BatchAppendRequest, _ledger_pb2.BatchAppendResponse]
     """Appends up to 1,000 attestations in one call, in order; each is idempotent as in Append."""
+    AppendStream: _grpc.StreamStreamMultiCallable[_ledger_pb2.BatchAppendRequest, _ledger_pb2.BatchAppendResponse]
+    """Bulk attestation for issuing systems: a stream of batches in, one response per batch
+    out, in order. Batches are pipelined (the next is sequenced while the previous is
+    being fsynced); each response is sent once its batch is durable and checkpointed.
+    An error ends the stream; batches answered before it stand. gRPC only: streams
+    from the client are not transcoded to HTTP.
+    """
     GetEntry: _grpc.UnaryUnaryMultiCallable[_ledger_pb2.GetEntryRequest, _ledger_pb2.LedgerEntry]
     """Returns one entry by its index in the log."""
     LookupEntry: _grpc.UnaryUnaryMultiCallable[_ledger_pb2.LookupEntryRequest, _ledger_pb2.LedgerEntry]
@@ -84,6 +91,13 @@ class LedgerServiceAsyncStub(LedgerServiceStub):
     """
     BatchAppend: _aio.UnaryUnaryMultiCallable[_ledger_pb2.BatchAppendRequest, _ledger_pb2.BatchAppendResponse]  # type: ignore[assignment]
     """Appends up to 1,000 attestations in one call, in order; each is idempotent as in Append."""
+    AppendStream: _aio.StreamStreamMultiCallable[_ledger_pb2.BatchAppendRequest, _ledger_pb2.BatchAppendResponse]  # type: ignore[assignment]
+    """Bulk attestation for issuing systems: a stream of batches in, one response per batch
+    out, in order. Batches are pipelined (the next is sequenced while the previous is
+    being fsynced); each response is sent once its batch is durable and checkpointed.
+    An error ends the stream; batches answered before it stand. gRPC only: streams
+    from the client are not transcoded to HTTP.
+    """
     GetEntry: _aio.UnaryUnaryMultiCallable[_ledger_pb2.GetEntryRequest, _ledger_pb2.LedgerEntry]  # type: ignore[assignment]
     """Returns one entry by its index in the log."""
     LookupEntry: _aio.UnaryUnaryMultiCallable[_ledger_pb2.LookupEntryRequest, _ledger_pb2.LedgerEntry]  # type: ignore[assignment]
@@ -133,6 +147,19 @@ class LedgerServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_ledger_pb2.BatchAppendResponse, _abc.Awaitable[_ledger_pb2.BatchAppendResponse]]:
         """Appends up to 1,000 attestations in one call, in order; each is idempotent as in Append."""
+
+    @_abc_1.abstractmethod
+    def AppendStream(
+        self,
+        request_iterator: _MaybeAsyncIterator[_ledger_pb2.BatchAppendRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_ledger_pb2.BatchAppendResponse], _abc.AsyncIterator[_ledger_pb2.BatchAppendResponse]]:
+        """Bulk attestation for issuing systems: a stream of batches in, one response per batch
+        out, in order. Batches are pipelined (the next is sequenced while the previous is
+        being fsynced); each response is sent once its batch is durable and checkpointed.
+        An error ends the stream; batches answered before it stand. gRPC only: streams
+        from the client are not transcoded to HTTP.
+        """
 
     @_abc_1.abstractmethod
     def GetEntry(
