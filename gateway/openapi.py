@@ -289,12 +289,19 @@ def _operation(builder: SchemaBuilder, route: RpcRoute, operation_id: str) -> di
             "required": True,
             "content": {"application/json": {"schema": body_schema}},
         }
+    raw_body = method.output_type.full_name == "google.api.HttpBody"
     out = (
         builder.field(method.output_type.fields_by_name[route.response_body])
         if route.response_body
+        else {"type": "string", "format": "binary"}
+        if raw_body
         else builder.ref(method.output_type)
     )
-    if route.server_streaming:
+    if raw_body:
+        # google.api.HttpBody: the RPC chooses the bytes and their media type.
+        content = {"*/*": {"schema": out}}
+        description = "The raw body, with the media type the service chose."
+    elif route.server_streaming:
         # OpenAPI 3.1 cannot type the events of a stream; the extension names the message.
         content = {"text/event-stream": {"schema": {"type": "string"}, "x-sse-data": out}}
         description = "A stream of Server-Sent Events, each `data:` one message as JSON."

@@ -115,3 +115,13 @@ class TestTilesApi:
         """A tile beyond the tree is 404; a path the spec forbids is 400."""
         stack, _ = log_of_300
         assert (await _get(stack, path)).status_code == status
+
+    async def test_openapi_describes_tiles_as_raw_bodies(
+        self, log_of_300: tuple[Stack, list[bytes]]
+    ) -> None:
+        """The tiles routes answer bytes, not JSON, and the OpenAPI document says so."""
+        stack, _ = log_of_300
+        document = (await _get(stack, "/openapi.json")).json()
+        for path in ("/tlog/checkpoint", "/tlog/tile/{path}"):
+            content = document["paths"][path]["get"]["responses"]["200"]["content"]
+            assert content == {"*/*": {"schema": {"type": "string", "format": "binary"}}}, path
