@@ -1,8 +1,9 @@
 """The ``certfree`` command.
 
     certfree up [--insecure-dev] [--data-dir DIR]
+    certfree ledger checkpoint | verify-receipt | verify-consistency | audit | verifier-key
 
-Later issues add their subcommands here (keys, pki, tokens, ledger verify-receipt, demo).
+Later issues add their subcommands here (keys, pki, tokens, demo).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from certfree import ledger_cli
 from runtime.config import ConfigError, Settings, load
 from runtime.logs import configure, get_logger
 from runtime.server import wait_for_shutdown_signal
@@ -50,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     up.add_argument("--data-dir", type=Path, help="where the embedded store keeps its files")
+    ledger_cli.add_ledger_commands(commands)
     return parser
 
 
@@ -72,6 +75,8 @@ async def _up(settings: Settings, insecure_dev: bool) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``certfree`` console script."""
     args = _parser().parse_args(argv)
+    if args.command == "ledger":  # auditor tools: no settings, no logging set-up
+        sys.exit(ledger_cli.run(args))
     try:
         settings = load(data_dir=getattr(args, "data_dir", None))
         configure(settings)
