@@ -2,6 +2,7 @@
 
     certfree up [--insecure-dev] [--data-dir DIR]
     certfree ledger checkpoint | verify-receipt | verify-consistency | audit | verifier-key
+    certfree witness --log ORIGIN=VKEY [--name NAME] [--data-dir DIR] [--port PORT]
 
 Later issues add their subcommands here (keys, pki, tokens, demo).
 """
@@ -14,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from certfree import ledger_cli
+from certfree import ledger_cli, witness
 from runtime.config import ConfigError, Settings, load
 from runtime.logs import configure, get_logger
 from runtime.server import wait_for_shutdown_signal
@@ -53,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--data-dir", type=Path, help="where the embedded store keeps its files")
     ledger_cli.add_ledger_commands(commands)
+    witness.add_witness_command(commands)
     return parser
 
 
@@ -82,6 +84,8 @@ def main(argv: list[str] | None = None) -> None:
         configure(settings)
         if args.command == "up":
             asyncio.run(_up(settings, args.insecure_dev))
+        elif args.command == "witness":
+            asyncio.run(witness.serve(settings, args))
     except ConfigError as error:
         sys.exit(f"certfree: configuration error: {error}")
     except KeyboardInterrupt:

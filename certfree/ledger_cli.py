@@ -37,10 +37,11 @@ from typing import Any, TextIO
 import httpx
 
 from runtime.tlog import merkle, tiles
-from runtime.tlog.checkpoint import Checkpoint, open_checkpoint
+from runtime.tlog.checkpoint import Checkpoint, CosignatureVerifier, open_checkpoint
 from runtime.tlog.entry import Entry, EntryError
 from runtime.tlog.note import NoteError, Signer, Verifier
 from runtime.tlog.receipt import Receipt, ReceiptError, verify_receipt
+from runtime.tlog.witness import verify_witness_quorum
 
 __all__ = [
     "AuditReport",
@@ -476,17 +477,35 @@ class Progress:
 # --- commands ------------------------------------------------------------------------
 
 
+def _witness_quorum(args: argparse.Namespace, note: str) -> str:
+    """Check the --witness quorum on a checkpoint note; a line for the report, or ''."""
+    if not args.witness:
+        return ""
+    try:
+        trusted = [CosignatureVerifier.from_key_string(text) for text in args.witness]
+    except NoteError as error:
+        raise CannotCheck(f"--witness: {error}") from None
+    quorum = args.quorum or len(trusted)
+    if not 1 <= quorum <= len(trusted):
+        raise CannotCheck(f"--quorum {quorum} must be between 1 and the {len(trusted)} witnesses")
+    try:
+        names = verify_witness_quorum(note, trusted, quorum)
+    except NoteError as error:
+        raise CheckFailed("witnesses", str(error)) from None
+    return f"\nwitnessed by {', '.join(names)} ({len(names)} of {len(trusted)}, {quorum} required)"
+
+
 def _checkpoint(args: argparse.Namespace) -> None:
     key = _verifier(args.key)
     with _client(args) as client:
-        checkpoint = open_log_checkpoint(
-            client.checkpoint_note(), key, args.origin, "the log's checkpoint"
-        )
+        note = client.checkpoint_note()
+        checkpoint = open_log_checkpoint(note, key, args.origin, "the log's checkpoint")
+    witnessed = _witness_quorum(args, note)
     print(
         f"checkpoint verified with key {key.name}+{key.key_id.hex()}\n"
         f"origin  {checkpoint.origin}\n"
         f"size    {checkpoint.size}\n"
-        f"root    {_b64(checkpoint.root_hash)}"
+        f"root    {_b64(checkpoint.root_hash)}{witnessed}"
     )
 
 
@@ -501,6 +520,7 @@ def _verify_receipt(args: argparse.Namespace) -> None:
         if check == "receipt" and text.lstrip().startswith("{"):
             reason += " (this looks like JSON: save its tlogProof field, the tlog-proof text)"
         raise CheckFailed(check, reason) from None
+    witnessed = _witness_quorum(args, Receipt.from_text(text).checkpoint_note)
     accepted = datetime.fromtimestamp(entry.accepted_ms / 1000, UTC)
     print(
         f"receipt verified: the artefact (sha256 {hashlib.sha256(artefact).hexdigest()}) "
@@ -509,7 +529,7 @@ def _verify_receipt(args: argparse.Namespace) -> None:
         f"issuer           {entry.issuer}\n"
         f"artefact id      {entry.artefact_id}\n"
         f"accepted         {accepted.isoformat(timespec='milliseconds').replace('+00:00', 'Z')}\n"
-        f"checkpoint size  {checkpoint.size}"
+        f"checkpoint size  {checkpoint.size}{witnessed}"
     )
 
 
@@ -673,6 +693,19 @@ def add_ledger_commands(subparsers: Any) -> None:
         help="the log's verifier key, <origin>+<key id>+<base64 key> (from verifier-key)",
     )
     key.add_argument("--origin", help="also require the checkpoint's origin to be this")
+    key.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        metavar="WVKEY",
+        help="a trusted witness's cosignature key (repeat for each); checks the quorum",
+    )
+    key.add_argument(
+        "--quorum",
+        type=int,
+        metavar="K",
+        help="how many of the --witness keys must have cosigned (default: all of them)",
+    )
     log = argparse.ArgumentParser(add_help=False)
     log.add_argument("--log", required=True, metavar="URL", help="the gateway's base URL")
     log.add_argument(

@@ -131,6 +131,18 @@ class Settings:
         "Lifetime of the sequencer lease; renewed every third of it. A replica takes over "
         "this long after the sequencer stopped renewing.",
     )
+    ledger_witnesses: str = _setting(
+        "CERTFREE_LEDGER_WITNESSES",
+        "",
+        "Witnesses that cosign the log's checkpoints (C2SP tlog-witness): space-separated "
+        "`<witness vkey>@<URL>` entries.",
+    )
+    ledger_witness_quorum: int = _setting(
+        "CERTFREE_LEDGER_WITNESS_QUORUM",
+        0,
+        "How many witnesses must cosign a checkpoint before it is published at "
+        "`/tlog/checkpoint`; 0 publishes checkpoints unwitnessed.",
+    )
     ledger_max_delay_ms: float = _setting(
         "CERTFREE_LEDGER_MAX_DELAY_MS",
         5.0,
@@ -153,6 +165,12 @@ class Settings:
             value = getattr(self, name)
             if not low <= value <= high:
                 raise ConfigError(f"{_env(name)}={value} is out of range [{low}, {high}]")
+        witnesses = len(self.ledger_witnesses.split())
+        if not 0 <= self.ledger_witness_quorum <= witnesses:
+            raise ConfigError(
+                f"CERTFREE_LEDGER_WITNESS_QUORUM={self.ledger_witness_quorum} must be between 0 "
+                f"and the {witnesses} witness(es) of CERTFREE_LEDGER_WITNESSES"
+            )
         if not 0 <= self.ledger_max_delay_ms <= 1000:
             raise ConfigError("CERTFREE_LEDGER_MAX_DELAY_MS must be between 0 and 1000")
         for name in ("grace_seconds", "upstream_timeout_seconds"):

@@ -11,6 +11,7 @@ from services.ledger.reader import LogReader
 from services.ledger.sequencer import Sequencer
 from services.ledger.servicer import LedgerServicer
 from services.ledger.store import LedgerStore
+from services.ledger.witnessing import Witnessing, parse_witnesses
 
 SERVICE_NAME: str = ledger_pb2.DESCRIPTOR.services_by_name["LedgerService"].full_name
 
@@ -28,14 +29,34 @@ def registrations(settings: Settings, store: Store) -> list[Registration]:
         max_delay=settings.ledger_max_delay_ms / 1000,
         lease_ms=settings.ledger_lease_ms,
     )
-    servicer = LedgerServicer(ledger_store, reader, sequencer)
+    servicer = LedgerServicer(
+        ledger_store, reader, sequencer, witnessed=settings.ledger_witness_quorum > 0
+    )
+    on_start, on_stop = sequencer.start, sequencer.stop
+    if settings.ledger_witness_quorum:
+        witnessing = Witnessing(
+            ledger_store,
+            reader,
+            parse_witnesses(settings),
+            settings.ledger_witness_quorum,
+            lambda: sequencer.leading,
+        )
+
+        async def on_start() -> None:
+            await sequencer.start()
+            await witnessing.start()
+
+        async def on_stop() -> None:
+            await witnessing.stop()
+            await sequencer.stop()
+
     return [
         Registration(
             name=SERVICE_NAME,
             add=lambda server: ledger_pb2_grpc.add_LedgerServiceServicer_to_server(
                 servicer, server
             ),
-            on_start=sequencer.start,
-            on_stop=sequencer.stop,
+            on_start=on_start,
+            on_stop=on_stop,
         )
     ]

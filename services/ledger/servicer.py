@@ -107,10 +107,18 @@ def _same(submission: Submission, encoded: bytes) -> bool:
 class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
     """certfree.ledger.v1.LedgerService."""
 
-    def __init__(self, store: LedgerStore, reader: LogReader, sequencer: Sequencer) -> None:
+    def __init__(
+        self,
+        store: LedgerStore,
+        reader: LogReader,
+        sequencer: Sequencer,
+        *,
+        witnessed: bool = False,
+    ) -> None:
         self._store = store
         self._reader = reader
         self._sequencer = sequencer
+        self._witnessed = witnessed
 
     async def _refuse_reused_keys(self, submissions: Sequence[Submission]) -> None:
         """ALREADY_EXISTS, before anything is written, for a key used for other content."""
@@ -231,6 +239,17 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
             raise NotFound("the log has no checkpoint yet")
         return note, Checkpoint.from_text(parse_note(note).text).size
 
+    async def _published(self, at_least: int = 0) -> tuple[str, int]:
+        """The checkpoint to publish: the newest witnessed one (when witnessing is on and it
+        covers `at_least` entries), else the latest."""
+        if self._witnessed:
+            note = await self._store.witnessed()
+            if note is not None:
+                size = Checkpoint.from_text(parse_note(note).text).size
+                if size >= at_least:
+                    return note, size
+        return await self._latest()
+
     async def _entry(self, index: int, size: int) -> ledger_pb2.LedgerEntry:
         if index >= size:
             raise NotFound(f"the log has no entry {index}", metadata={"index": str(index)})
@@ -337,7 +356,7 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
     ) -> ledger_pb2.Receipt:
         """An offline C2SP tlog-proof for an entry against the latest checkpoint."""
         current_caller()
-        note, size = await self._latest()
+        note, size = await self._published(at_least=request.index + 1)
         entry = await self._entry(request.index, size)
         proof = await self._reader.inclusion_proof(request.index, size)
         receipt = Receipt(request.index, tuple(proof), note, extra=entry.encoded)
@@ -348,7 +367,7 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
     ) -> httpbody_pb2.HttpBody:
         """The tlog-tiles checkpoint endpoint."""
         current_caller()
-        note, _ = await self._latest()
+        note, _ = await self._published()
         context.set_trailing_metadata(((HTTP_CACHE_CONTROL, "no-cache"),))
         return httpbody_pb2.HttpBody(content_type="text/plain; charset=utf-8", data=note.encode())
 

@@ -82,6 +82,16 @@ redis.call('SET', KEYS[1], token, 'PX', ARGV[2])
 return token
 """
 
+# Keep the newest witnessed checkpoint. KEYS: witnessed. ARGV: size, note.
+_WITNESSED = """
+local size = tonumber(redis.call('HGET', KEYS[1], 'size') or '-1')
+if tonumber(ARGV[1]) > size then
+  redis.call('HSET', KEYS[1], 'size', ARGV[1], 'note', ARGV[2])
+  return 1
+end
+return 0
+"""
+
 # Give the lease up if it is still ours. KEYS: lease. ARGV: token.
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -120,6 +130,8 @@ class LedgerStore:
         self._lease = f"{self._tag}:lease"
         self._epoch = f"{self._tag}:epoch"
         self._artefacts = f"{self._tag}:artefacts"
+        self._witnessed = f"{self._tag}:witnessed"
+        self._keep_witnessed = store.redis.register_script(_WITNESSED)
         self._commit = store.redis.register_script(_COMMIT)
         self._acquire = store.redis.register_script(_ACQUIRE)
         self._release = store.redis.register_script(_RELEASE)
@@ -181,6 +193,16 @@ class LedgerStore:
         # Also on a replay: the first attempt may have died before its fsync was confirmed.
         await self._store.wait_durable()
         return bool(landed)
+
+    async def save_witnessed(self, size: int, note: str) -> None:
+        """Keep `note` (checkpoint of `size`, with cosignatures) if newer; durable on return."""
+        await self._keep_witnessed(keys=[self._witnessed], args=[size, note])
+        await self._store.wait_durable()
+
+    async def witnessed(self) -> str | None:
+        """The newest checkpoint the witness quorum cosigned, or None."""
+        value = await self._store.redis.hget(self._witnessed, "note")
+        return None if value is None else _bytes(value).decode()
 
     async def artefact_indexes(self, artefact_id: str) -> list[int]:
         """Indexes of the entries attesting `artefact_id`, oldest first."""
