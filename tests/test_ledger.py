@@ -76,6 +76,18 @@ class TestAppend:
         assert again.duplicate and again.entry == first.entry
         assert again.checkpoint.size == 1
 
+    async def test_repeat_within_one_batch_is_one_entry(self, ledger_channel: Any) -> None:
+        """The same attestation twice in one batch is appended once; both get its index."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        request = ledger_pb2.AppendRequest(attestation=attestation(b"twice"))
+        other = ledger_pb2.AppendRequest(attestation=attestation(b"between"))
+        batch = ledger_pb2.BatchAppendRequest(appends=[request, other, request])
+        results = (await stub.BatchAppend(batch, metadata=caller())).results
+        assert [r.entry.index for r in results] == [0, 1, 0]
+        assert [r.duplicate for r in results] == [False, False, True]
+        checkpoint = await stub.GetCheckpoint(ledger_pb2.GetCheckpointRequest(), metadata=caller())
+        assert checkpoint.size == 2
+
     async def test_key_reused_for_other_content_is_refused(self, ledger_channel: Any) -> None:
         """An idempotency key names one attestation; another under it is ALREADY_EXISTS."""
         stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)

@@ -232,7 +232,8 @@ class Sequencer:
         """Integrate one batch; the in-memory tree changes only once the store has it."""
         keys = [s.keys() for s in submissions]
         flat = [k for ks in keys for k in ks]
-        known = dict(zip(flat, await self._store.indexes(flat), strict=True))
+        stored = await self._store.indexes(flat)
+        known = {key: index for key, index in zip(flat, stored, strict=True) if index is not None}
         old_size = self._range.size
         work = merkle.CompactRange(self._range.size, self._range.hashes)
         accepted_ms = int(self._clock().timestamp() * 1000)
