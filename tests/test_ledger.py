@@ -88,6 +88,21 @@ class TestAppend:
         checkpoint = await stub.GetCheckpoint(ledger_pb2.GetCheckpointRequest(), metadata=caller())
         assert checkpoint.size == 2
 
+    async def test_key_reused_within_a_batch_writes_nothing(self, ledger_channel: Any) -> None:
+        """Two different attestations under one key in a batch: ALREADY_EXISTS, nothing written."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        batch = ledger_pb2.BatchAppendRequest(
+            appends=[
+                ledger_pb2.AppendRequest(attestation=attestation(b"a"), idempotency_key="k-2"),
+                ledger_pb2.AppendRequest(attestation=attestation(b"b"), idempotency_key="k-2"),
+            ]
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await stub.BatchAppend(batch, metadata=caller())
+        assert raised.value.code() == grpc.StatusCode.ALREADY_EXISTS
+        checkpoint = await stub.GetCheckpoint(ledger_pb2.GetCheckpointRequest(), metadata=caller())
+        assert checkpoint.size == 0
+
     async def test_key_reused_for_other_content_is_refused(self, ledger_channel: Any) -> None:
         """An idempotency key names one attestation; another under it is ALREADY_EXISTS."""
         stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)

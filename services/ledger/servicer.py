@@ -94,6 +94,15 @@ def _submission(
     )
 
 
+def _same_submission(a: Submission, b: Submission) -> bool:
+    return (a.kind, a.issuer, a.artefact_id, a.artefact_sha256) == (
+        b.kind,
+        b.issuer,
+        b.artefact_id,
+        b.artefact_sha256,
+    )
+
+
 def _same(submission: Submission, encoded: bytes) -> bool:
     entry = Entry.decode(encoded)
     return (entry.kind, entry.issuer, entry.artefact_id, entry.artefact_sha256) == (
@@ -123,6 +132,18 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
     async def _refuse_reused_keys(self, submissions: Sequence[Submission]) -> None:
         """ALREADY_EXISTS, before anything is written, for a key used for other content."""
         keys = [s.keys() for s in submissions]
+        first_use: dict[bytes, int] = {}
+        for position, submission_keys in enumerate(keys):
+            for key in submission_keys:
+                first = first_use.setdefault(key, position)
+                if first != position and not _same_submission(
+                    submissions[first], submissions[position]
+                ):
+                    raise AlreadyExists(
+                        f"appends[{position}] reuses the idempotency key or artefact hash of "
+                        f"appends[{first}] for other content",
+                        metadata={"append": str(position)},
+                    )
         found = await self._store.indexes([k for ks in keys for k in ks])
         positions = iter(found)
         earlier = [[next(positions) for _ in ks] for ks in keys]
