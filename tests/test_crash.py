@@ -65,8 +65,7 @@ async def ledger_process(
         process = subprocess.Popen(  # noqa: ASYNC220 - returns at once; we poll health
             [sys.executable, "-m", "services.ledger", "--insecure-dev"],
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,  # its logs go to stderr, which pytest shows on failure
         )
         processes.append(process)
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:

@@ -15,12 +15,13 @@ from grpc_status import rpc_status
 import services.ledger
 from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
 from runtime.config import Settings
-from runtime.tlog import merkle
+from runtime.tlog import merkle, tiles
 from runtime.tlog.checkpoint import open_checkpoint
+from runtime.tlog.entry import Entry
 from runtime.tlog.note import Signer
 from services.ledger.reader import LogReader
 from services.ledger.sequencer import Sequencer, Submission
-from services.ledger.store import Fenced, LedgerStore
+from services.ledger.store import Conflict, Fenced, LedgerStore, Write
 from tests.conftest import MARKET_REGULATION, caller
 
 LEASE_MS = 300
@@ -142,3 +143,48 @@ class TestFencing:
         finally:
             await a.stop()
             await b.stop()
+
+
+class TestStaleView:
+    """A sequencer whose memory of the tiles disagrees with the store writes nothing."""
+
+    async def test_write_not_at_tile_end_is_refused(self, settings: Settings, store: Any) -> None:
+        """The commit script refuses a write that would not extend its tile, and lands nothing."""
+        ledger_store = LedgerStore(store, settings.ledger_origin)
+        token = await ledger_store.hold_lease("test", 10_000)
+        bundle = tiles.TileID(tiles.ENTRIES, 0, tiles.TILE_WIDTH)
+        common = {"lease": token, "idempotency": {}}
+        await ledger_store.commit(
+            old_size=0, new_size=1, checkpoint="one", writes=[Write(bundle, 0, b"first")], **common
+        )
+        with pytest.raises(Conflict, match="has 5 bytes; a write at 3"):
+            await ledger_store.commit(
+                old_size=1, new_size=2, checkpoint="two", writes=[Write(bundle, 3, b"x")], **common
+            )
+        assert await ledger_store.size() == 1
+        assert await ledger_store.checkpoint() == "one"
+        assert await ledger_store.tiles([bundle]) == [b"first"]
+
+    async def test_sequencer_reloads_after_refusal(self, settings: Settings, store: Any) -> None:
+        """A stale bundle length (a reply lost after its batch landed) costs one batch, not data."""
+        ledger_store = LedgerStore(store, settings.ledger_origin)
+        reader = LogReader(ledger_store)
+        sequencer = Sequencer(
+            ledger_store, reader, Signer.generate(settings.ledger_origin), settings.ledger_origin
+        )
+        await sequencer.start()
+        try:
+            await sequencer.submit([submission("a"), submission("b")])
+            sequencer._bundle_length -= 3  # what a lost reply and a half-done reload would leave
+            with pytest.raises(Conflict):
+                await sequencer.submit([submission("c")])
+            (result,) = await sequencer.submit([submission("c")])
+            assert result.index == 2
+            encoded = await reader.entries([0, 1, 2])
+            assert [Entry.decode(e).artefact_id for e in encoded] == [
+                "license-a",
+                "license-b",
+                "license-c",
+            ]
+        finally:
+            await sequencer.stop()

@@ -104,6 +104,9 @@ class Sequencer:
         self._task: asyncio.Task[None] | None = None
         self._range = merkle.CompactRange()
         self._bundle_length = 0
+        self._tree_lock = asyncio.Lock()
+        """Held while the in-memory tree is loaded or extended: the lease task reloads it
+        while the batch task integrates, and neither may see the other's half-done work."""
         self._lease_ms = lease_ms
         self._owner = f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
         self._token = ""
@@ -175,24 +178,27 @@ class Sequencer:
         return list(await asyncio.gather(*(p.future for p in pending)))
 
     async def _load(self) -> None:
-        size = await self._store.size()
-        if size == 0 and await self._store.checkpoint() is None:
-            # Sign the empty tree, so that readers always find a checkpoint.
-            empty = sign_checkpoint(Checkpoint(self._origin, 0, merkle.EMPTY_ROOT), self._signer)
-            await self._store.commit(
-                lease=self._token,
-                old_size=0,
-                new_size=0,
-                checkpoint=empty,
-                idempotency={},
-                writes=[],
-            )
-        ids = merkle.CompactRange.ids_for(size)
-        hashes = await self._reader.node_hashes(ids)
-        self._range = merkle.CompactRange(size, hashes)
-        full, width = tiles.tile_count(size, tiles.ENTRIES)
-        tail = tiles.TileID(tiles.ENTRIES, full, max(width, 1))
-        self._bundle_length = await self._store.bundle_length(tail) if width else 0
+        """Read the tree's compact range and tail bundle length from the store, all or nothing."""
+        async with self._tree_lock:
+            size = await self._store.size()
+            if size == 0 and await self._store.checkpoint() is None:
+                # Sign the empty tree, so that readers always find a checkpoint.
+                empty = sign_checkpoint(
+                    Checkpoint(self._origin, 0, merkle.EMPTY_ROOT), self._signer
+                )
+                await self._store.commit(
+                    lease=self._token,
+                    old_size=0,
+                    new_size=0,
+                    checkpoint=empty,
+                    idempotency={},
+                    writes=[],
+                )
+            hashes = await self._reader.node_hashes(merkle.CompactRange.ids_for(size))
+            full, width = tiles.tile_count(size, tiles.ENTRIES)
+            tail = tiles.TileID(tiles.ENTRIES, full, max(width, 1))
+            bundle_length = await self._store.bundle_length(tail) if width else 0
+            self._range, self._bundle_length = merkle.CompactRange(size, hashes), bundle_length
 
     async def _collect(self) -> list[_Pending]:
         batch = [await self._queue.get()]
@@ -230,6 +236,10 @@ class Sequencer:
 
     async def _integrate(self, submissions: list[Submission]) -> list[Integrated]:
         """Integrate one batch; the in-memory tree changes only once the store has it."""
+        async with self._tree_lock:
+            return await self._integrate_locked(submissions)
+
+    async def _integrate_locked(self, submissions: list[Submission]) -> list[Integrated]:
         keys = [s.keys() for s in submissions]
         flat = [k for ks in keys for k in ks]
         stored = await self._store.indexes(flat)

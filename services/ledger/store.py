@@ -2,11 +2,11 @@
 
 Every key of one log shares the hash tag ``{ledger:<origin>}``, so one script touches
 one Redis Cluster slot. The tree is kept as C2SP tlog-tiles: hash tiles (tree levels
-0, 8, 16 ... as 32-byte hashes back to back) and entry bundles, each a string grown
-with SETRANGE at a computed offset, so replaying a batch writes the same bytes again.
-A batch lands in one script together with the new size and signed checkpoint, guarded
-by the size it was built on: a tree never disagrees with its checkpoint, and a
-sequencer that lost the race writes nothing. The keys are listed in ``docs/store.md``.
+0, 8, 16 ... as 32-byte hashes back to back) and entry bundles, each a string that
+only ever grows at its end. A batch lands in one script together with the new size and
+signed checkpoint, guarded by the size it was built on and by each tile's length (every
+write must start where its tile ends): a tree never disagrees with its checkpoint, and
+a sequencer that lost the race, or whose view of the tiles is stale, writes nothing. The keys are listed in ``docs/store.md``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,17 @@ if size ~= tonumber(ARGV[1]) then
   return redis.error_reply('CONFLICT the log has ' .. size .. ' entries, not ' .. ARGV[1])
 end
 local pairs_count = tonumber(ARGV[5])
-local arg = 6
+local arg = 6 + 2 * pairs_count
+arg = arg + 1 + 2 * tonumber(ARGV[arg])
+for k = 6, #KEYS do
+  local length = redis.call('STRLEN', KEYS[k])
+  if length ~= tonumber(ARGV[arg]) then
+    return redis.error_reply('CONFLICT ' .. KEYS[k] .. ' has ' .. length .. ' bytes; a write at '
+      .. ARGV[arg] .. ' would not extend it')
+  end
+  arg = arg + 2
+end
+arg = 6
 for i = 1, pairs_count do
   redis.call('HSET', KEYS[3], ARGV[arg], ARGV[arg + 1])
   arg = arg + 2
