@@ -6,7 +6,8 @@ one Redis Cluster slot. The tree is kept as C2SP tlog-tiles: hash tiles (tree le
 only ever grows at its end. A batch lands in one script together with the new size and
 signed checkpoint, guarded by the size it was built on and by each tile's length (every
 write must start where its tile ends): a tree never disagrees with its checkpoint, and
-a sequencer that lost the race, or whose view of the tiles is stale, writes nothing. The keys are listed in ``docs/store.md``.
+a sequencer that lost the race, or whose view of the tiles is stale, writes nothing.
+The keys are listed in ``docs/store.md``.
 """
 
 from __future__ import annotations
