@@ -65,6 +65,8 @@ class Integrated:
 
     index: int
     encoded: bytes
+    entry: Entry
+    """The entry `encoded` encodes (decoded once here, not once per reply)."""
     duplicate: bool
     checkpoint: Checkpoint
     checkpoint_note: str
@@ -201,10 +203,17 @@ class Sequencer:
             self._range, self._bundle_length = merkle.CompactRange(size, hashes), bundle_length
 
     async def _collect(self) -> list[_Pending]:
+        """What is queued now, and what arrives within max_delay of the first, up to max_batch."""
         batch = [await self._queue.get()]
-        deadline = asyncio.get_running_loop().time() + self._max_delay
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._max_delay
         while len(batch) < self._max_batch:
-            timeout = deadline - asyncio.get_running_loop().time()
+            if not self._queue.empty():
+                batch.append(
+                    self._queue.get_nowait()
+                )  # no timer per item: a BatchAppend queues 1,000
+                continue
+            timeout = deadline - loop.time()
             if timeout <= 0:
                 break
             try:
@@ -249,6 +258,7 @@ class Sequencer:
         accepted_ms = int(self._clock().timestamp() * 1000)
         placed: list[tuple[int, bool]] = []  # (index, duplicate) per submission
         new_entries: list[bytes] = []
+        decoded: dict[int, Entry] = {}
         new_nodes: list[tuple[merkle.NodeID, bytes]] = []
         assigned: dict[bytes, int] = {}
         artefacts: list[tuple[str, int]] = []
@@ -260,14 +270,16 @@ class Sequencer:
             if earlier is not None:
                 placed.append((earlier, True))
                 continue
-            encoded = Entry(
+            entry = Entry(
                 kind=submission.kind,
                 issuer=submission.issuer,
                 artefact_id=submission.artefact_id,
                 artefact_sha256=submission.artefact_sha256,
                 accepted_ms=accepted_ms,
-            ).encode()
+            )
+            encoded = entry.encode()
             index = work.size
+            decoded[index] = entry
             new_nodes += work.append(merkle.leaf_hash(encoded))
             new_entries.append(encoded)
             for key in submission_keys:
@@ -301,8 +313,9 @@ class Sequencer:
         encoded_by_index = dict(zip(range(old_size, work.size), new_entries, strict=True))
         missing = sorted({i for i, dup in placed if dup and i not in encoded_by_index})
         encoded_by_index.update(zip(missing, await self._reader.entries(missing), strict=True))
+        decoded.update((i, Entry.decode(encoded_by_index[i])) for i in missing)
         return [
-            Integrated(index, encoded_by_index[index], duplicate, checkpoint, note)
+            Integrated(index, encoded_by_index[index], decoded[index], duplicate, checkpoint, note)
             for index, duplicate in placed
         ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Sequence
 
 import grpc
@@ -38,9 +39,9 @@ def kind_name(kind: int) -> str:
     return KINDS[kind - 1]
 
 
-def entry_message(index: int, encoded: bytes) -> ledger_pb2.LedgerEntry:
-    """A stored entry as the API shows it."""
-    entry = Entry.decode(encoded)
+def entry_message(index: int, encoded: bytes, entry: Entry | None = None) -> ledger_pb2.LedgerEntry:
+    """A stored entry as the API shows it (`entry` is `encoded` decoded, if at hand)."""
+    entry = entry or Entry.decode(encoded)
     message = ledger_pb2.LedgerEntry(
         index=index,
         attestation=ledger_pb2.Attestation(
@@ -55,9 +56,15 @@ def entry_message(index: int, encoded: bytes) -> ledger_pb2.LedgerEntry:
     return message
 
 
+@functools.lru_cache(maxsize=64)
+def _checkpoint_of(note: str) -> Checkpoint:
+    # Every result of a batch carries the same note: parse it once, not once per entry.
+    return Checkpoint.from_text(parse_note(note).text)
+
+
 def checkpoint_message(note: str) -> ledger_pb2.Checkpoint:
     """The API form of a signed checkpoint note."""
-    checkpoint = Checkpoint.from_text(parse_note(note).text)
+    checkpoint = _checkpoint_of(note)
     return ledger_pb2.Checkpoint(
         origin=checkpoint.origin,
         size=checkpoint.size,
@@ -103,8 +110,7 @@ def _same_submission(a: Submission, b: Submission) -> bool:
     )
 
 
-def _same(submission: Submission, encoded: bytes) -> bool:
-    entry = Entry.decode(encoded)
+def _same(submission: Submission, entry: Entry) -> bool:
     return (entry.kind, entry.issuer, entry.artefact_id, entry.artefact_sha256) == (
         submission.kind,
         submission.issuer,
@@ -151,7 +157,7 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
         stored = dict(zip(wanted, await self._reader.entries(wanted), strict=True))
         for submission, indexes in zip(submissions, earlier, strict=True):
             for index in indexes:
-                if index is not None and not _same(submission, stored[index]):
+                if index is not None and not _same(submission, Entry.decode(stored[index])):
                     self._reused(index)
 
     @staticmethod
@@ -172,10 +178,10 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
             ) from None
 
     def _response(self, submission: Submission, result: Integrated) -> ledger_pb2.AppendResponse:
-        if result.duplicate and not _same(submission, result.encoded):
+        if result.duplicate and not _same(submission, result.entry):
             self._reused(result.index)
         return ledger_pb2.AppendResponse(
-            entry=entry_message(result.index, result.encoded),
+            entry=entry_message(result.index, result.encoded, result.entry),
             duplicate=result.duplicate,
             checkpoint=checkpoint_message(result.checkpoint_note),
         )
