@@ -148,6 +148,30 @@ class Settings:
         5.0,
         "Longest the sequencer waits for more entries before closing a batch.",
     )
+    public_url: str = _setting(
+        "CERTFREE_PUBLIC_URL",
+        "http://localhost:8080",
+        "The gateway's public base URL; licenses' status-list URIs and issuers' JWKS "
+        "addresses are made from it, so it must be what verifiers can fetch.",
+    )
+    holder_index_key_file: Path = _setting(
+        "CERTFREE_HOLDER_INDEX_KEY_FILE",
+        Path(""),
+        "The secret key of the keyed HMAC that indexes holders (never their IDs in clear); "
+        "empty: `<data_dir>/keys/holder-index.key`, created on first start in development only.",
+    )
+    signing_passphrase_file: Path = _setting(
+        "CERTFREE_SIGNING_PASSPHRASE_FILE",
+        Path(""),
+        "The passphrase that seals departments' private signing keys in the store (JWE, "
+        "PBES2); empty: `<data_dir>/keys/signing.passphrase`, created on first start in "
+        "development only.",
+    )
+    status_list_ttl_seconds: int = _setting(
+        "CERTFREE_STATUS_LIST_TTL_SECONDS",
+        300,
+        "How long verifiers may cache a status list (its `ttl`); its `exp` is ten times this.",
+    )
 
     def __post_init__(self) -> None:
         for name, low, high in (
@@ -161,6 +185,7 @@ class Settings:
             ("max_connection_age_seconds", 1, 7 * 24 * 3600),
             ("ledger_max_batch", 1, 65536),
             ("ledger_lease_ms", 100, 600_000),
+            ("status_list_ttl_seconds", 10, 86_400),
         ):
             value = getattr(self, name)
             if not low <= value <= high:
@@ -182,6 +207,8 @@ class Settings:
             raise ConfigError("REDIS_URL must start with redis://, rediss:// or unix://")
         if not self.ledger_origin or any(c.isspace() for c in self.ledger_origin):
             raise ConfigError("CERTFREE_LEDGER_ORIGIN must be non-empty and contain no spaces")
+        if not self.public_url.startswith(("http://", "https://")) or self.public_url.endswith("/"):
+            raise ConfigError("CERTFREE_PUBLIC_URL must be an http(s) URL without a trailing /")
 
     @property
     def ledger_key_path(self) -> Path:
@@ -189,6 +216,17 @@ class Settings:
         if str(self.ledger_key_file) not in ("", "."):
             return self.ledger_key_file
         return self.data_dir / "keys" / "ledger.key"
+
+    def key_path(self, name: Literal["holder_index_key", "signing_passphrase"]) -> Path:
+        """Where a secret of the licenses service is read from (its setting, or the default)."""
+        configured: Path = getattr(self, f"{name}_file")
+        if str(configured) not in ("", "."):
+            return configured
+        filename = {
+            "holder_index_key": "holder-index.key",
+            "signing_passphrase": "signing.passphrase",
+        }
+        return self.data_dir / "keys" / filename[name]
 
     def target(self, service: Literal["ledger", "licenses", "proofs"]) -> str:
         """The gRPC target at which `service` answers."""

@@ -1,0 +1,77 @@
+"""Attesting the licenses service's artefacts in the ledger, over gRPC like any other caller.
+
+Appends are idempotent in the ledger (artefact hash and kind), so a retry after a crash
+or a lost reply never makes a second entry: the licenses service keeps an "unattested"
+set and simply appends again until the ledger answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+
+from genproto.certfree.common.v1 import common_pb2
+from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
+from runtime.identity import DEPARTMENT_HEADER, ROLE_HEADER, SUBJECT_HEADER
+
+LICENSE_ISSUED = ledger_pb2.ATTESTATION_KIND_LICENSE_ISSUED
+LICENSE_STATUS_CHANGED = ledger_pb2.ATTESTATION_KIND_LICENSE_STATUS_CHANGED
+KEY_PUBLISHED = ledger_pb2.ATTESTATION_KIND_KEY_PUBLISHED
+
+
+@dataclass(frozen=True)
+class Attested:
+    """Where the ledger put an artefact, and the offline receipt (C2SP tlog-proof)."""
+
+    index: int
+    receipt: str
+
+
+class LedgerClient:
+    """Appends attestations as the licenses service (role service, for the issuer)."""
+
+    def __init__(self, target: str, timeout: float = 10.0) -> None:
+        self._channel = grpc.aio.insecure_channel(target)
+        self._stub = ledger_pb2_grpc.LedgerServiceStub(self._channel)
+        self._timeout = timeout
+
+    async def close(self) -> None:
+        """Close the channel."""
+        await self._channel.close()
+
+    async def attest(
+        self, kind: int, issuer: str, artefact_id: str, artefact_sha256: bytes
+    ) -> Attested:
+        """Append (or find again) one attestation; returns once the ledger has it durably.
+
+        Raises grpc.aio.AioRpcError when the ledger does not answer; the caller retries.
+        """
+        # Until mTLS (issue 6), services call each other with the development identity
+        # headers; the ledger trusts them only when it runs with --insecure-dev.
+        metadata = (
+            (DEPARTMENT_HEADER, issuer),
+            (
+                ROLE_HEADER,
+                common_pb2.Role.Name(common_pb2.ROLE_SERVICE).removeprefix("ROLE_").lower(),
+            ),
+            (SUBJECT_HEADER, "certfree-licenses"),
+        )
+        appended = await self._stub.Append(
+            ledger_pb2.AppendRequest(
+                attestation=ledger_pb2.Attestation(
+                    artefact_sha256=artefact_sha256,
+                    kind=kind,  # type: ignore[arg-type]
+                    issuer_department=issuer,
+                    artefact_id=artefact_id,
+                )
+            ),
+            metadata=metadata,
+            timeout=self._timeout,
+        )
+        receipt = await self._stub.GetReceipt(
+            ledger_pb2.GetReceiptRequest(index=appended.entry.index),
+            metadata=metadata,
+            timeout=self._timeout,
+        )
+        return Attested(appended.entry.index, receipt.tlog_proof)

@@ -1,0 +1,356 @@
+"""The licenses service's keys in the store, and the only code that knows their names.
+
+Every key shares the hash tag ``{licenses}``, so each script touches one Redis Cluster
+slot. Records are serialized protobuf messages. A license is written in one script
+together with its issuer's idempotency key, its place in the holder's index and its
+status-list entry, so a crash never leaves a license without them (or them without it);
+every write is fsynced before the caller hears of it. The keys are listed in
+``docs/store.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from genproto.certfree.licenses.v1 import licenses_pb2
+from runtime.store import Store
+
+TAG = "{licenses}"
+
+STATUS_LIST_CAPACITY = 1 << 20
+"""Licenses per status list: 512 KiB of 4-bit entries before compression."""
+
+# KEYS: request, license, holder index, status list, unattested.
+# ARGV: request value, license bytes, license id, issued-at score, status byte offset,
+# nibble shift (0 or 4), status value.
+_ISSUE = """
+local existing = redis.call('GET', KEYS[1])
+if existing then
+  return existing
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3])
+local offset = tonumber(ARGV[5])
+local shift = tonumber(ARGV[6])
+local old = string.byte(redis.call('GETRANGE', KEYS[4], offset, offset)) or 0
+local keep = shift == 0 and (old - old % 16) or (old % 16)
+redis.call('SETRANGE', KEYS[4], offset, string.char(keep + tonumber(ARGV[7]) * 2 ^ shift))
+redis.call('SADD', KEYS[5], ARGV[3])
+return false
+"""
+
+# KEYS: license, status list, request (or a dummy when none), unattested.
+# ARGV: expected license bytes, new license bytes, status byte offset, shift, value,
+# request value (or ''), license id.
+_UPDATE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return redis.error_reply('CONFLICT the license changed meanwhile')
+end
+if ARGV[6] ~= '' then
+  local existing = redis.call('GET', KEYS[3])
+  if existing then
+    return existing
+  end
+  redis.call('SET', KEYS[3], ARGV[6])
+end
+redis.call('SET', KEYS[1], ARGV[2])
+local offset = tonumber(ARGV[3])
+local shift = tonumber(ARGV[4])
+local old = string.byte(redis.call('GETRANGE', KEYS[2], offset, offset)) or 0
+local keep = shift == 0 and (old - old % 16) or (old % 16)
+redis.call('SETRANGE', KEYS[2], offset, string.char(keep + tonumber(ARGV[5]) * 2 ^ shift))
+redis.call('SADD', KEYS[4], ARGV[7])
+return false
+"""
+
+# KEYS: the hash. ARGV: field, expected revision (0: any), record bytes. Returns the stored
+# revision, or an error when the expected one does not match.
+_UPSERT = """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+local revision = 0
+if current then
+  revision = tonumber(redis.call('HGET', KEYS[1], ARGV[1] .. ':revision') or '0')
+end
+if tonumber(ARGV[2]) ~= 0 and tonumber(ARGV[2]) ~= revision then
+  return redis.error_reply('REVISION the stored revision is ' .. revision)
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3], ARGV[1] .. ':revision', revision + 1)
+return revision + 1
+"""
+
+
+# KEYS: license, unattested. ARGV: expected bytes, new bytes, license id.
+_ATTESTED = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SREM', KEYS[2], ARGV[3])
+return 1
+"""
+
+
+class RevisionMismatch(Exception):
+    """An upsert named an expected revision that is not the stored one; nothing was written."""
+
+
+class Changed(Exception):
+    """A license changed between read and write; nothing was written. Read again."""
+
+
+@dataclass(frozen=True)
+class StatusSlot:
+    """Where a license's status lives: list number (from 1) and index in it."""
+
+    list_number: int
+    index: int
+
+    @property
+    def offset(self) -> int:
+        """The byte of the 4-bit entry (two per byte, least significant first)."""
+        return self.index // 2
+
+    @property
+    def shift(self) -> int:
+        """The entry's bit offset inside its byte."""
+        return 4 * (self.index % 2)
+
+
+def _bytes(value: bytes | str) -> bytes:
+    return value.encode() if isinstance(value, str) else value
+
+
+class LicenseStore:
+    """Durable storage of the catalogue, licenses, status lists, keys and accesses."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._redis = store.redis
+        self._issue = self._redis.register_script(_ISSUE)
+        self._update = self._redis.register_script(_UPDATE)
+        self._upsert = self._redis.register_script(_UPSERT)
+        self._attested = self._redis.register_script(_ATTESTED)
+
+    # --- catalogue ------------------------------------------------------------------
+
+    async def upsert(self, kind: str, code: str, record: bytes, expected_revision: int) -> int:
+        """Store a license type or department (`kind` "types" or "departments"); its revision.
+
+        Raises RevisionMismatch when `expected_revision` is set and not the stored one.
+        """
+        from redis.exceptions import ResponseError
+
+        try:
+            revision = await self._upsert(
+                keys=[f"{TAG}:{kind}"], args=[code, expected_revision, record]
+            )
+        except ResponseError as error:
+            if str(error).startswith("REVISION"):
+                raise RevisionMismatch(str(error).removeprefix("REVISION ")) from None
+            raise
+        await self._store.wait_durable()
+        return int(revision)
+
+    async def catalogue(self, kind: str) -> dict[str, tuple[bytes, int]]:
+        """Every license type or department: code -> (record, revision)."""
+        raw = await self._redis.hgetall(f"{TAG}:{kind}")
+        fields = {_bytes(k).decode(): _bytes(v) for k, v in raw.items()}
+        return {
+            code: (record, int(fields.get(f"{code}:revision", b"0")))
+            for code, record in fields.items()
+            if not code.endswith(":revision")
+        }
+
+    async def catalogue_entry(self, kind: str, code: str) -> tuple[bytes, int] | None:
+        """One license type or department: (record, revision), or None."""
+        record, revision = await self._redis.hmget(f"{TAG}:{kind}", [code, f"{code}:revision"])
+        if record is None:
+            return None
+        return _bytes(record), int(revision or 0)
+
+    # --- licenses -------------------------------------------------------------------
+
+    async def next_status_slot(self, department: str) -> StatusSlot:
+        """A fresh status-list entry of `department` (a gap after a failed issue is harmless)."""
+        number = int(await self._redis.incr(f"{TAG}:status-next:{department}")) - 1
+        return StatusSlot(number // STATUS_LIST_CAPACITY + 1, number % STATUS_LIST_CAPACITY)
+
+    def _status_key(self, department: str, slot: StatusSlot) -> str:
+        return f"{TAG}:status:{department}:{slot.list_number}"
+
+    async def issue(
+        self,
+        *,
+        request_key: str,
+        request_value: str,
+        license: licenses_pb2.License,
+        holder: str,
+        slot: StatusSlot,
+        status_value: int,
+    ) -> str | None:
+        """Store a new license atomically and durably; None, or the earlier request's value."""
+        existing = await self._issue(
+            keys=[
+                f"{TAG}:request:{request_key}",
+                f"{TAG}:license:{license.license_id}",
+                f"{TAG}:holder:{holder}",
+                self._status_key(license.issuer_department, slot),
+                f"{TAG}:unattested",
+            ],
+            args=[
+                request_value,
+                license.SerializeToString(),
+                license.license_id,
+                license.issued_at.ToMilliseconds(),
+                slot.offset,
+                slot.shift,
+                status_value,
+            ],
+        )
+        await self._store.wait_durable()
+        return None if existing is None else _bytes(existing).decode()
+
+    async def request(self, request_key: str) -> str | None:
+        """The value stored under an idempotency key, or None."""
+        value = await self._redis.get(f"{TAG}:request:{request_key}")
+        return None if value is None else _bytes(value).decode()
+
+    async def license(self, license_id: str) -> tuple[licenses_pb2.License, bytes] | None:
+        """A license and its stored bytes (for a guarded update), or None."""
+        raw = await self._redis.get(f"{TAG}:license:{license_id}")
+        if raw is None:
+            return None
+        data = _bytes(raw)
+        return licenses_pb2.License.FromString(data), data
+
+    async def update(
+        self,
+        before: bytes,
+        after: licenses_pb2.License,
+        *,
+        slot: StatusSlot,
+        status_value: int,
+        request_key: str = "",
+        request_value: str = "",
+    ) -> str | None:
+        """Replace a license read as `before`; set its status entry; None, or an earlier
+        request's value. Raises Changed when the license is no longer `before`."""
+        from redis.exceptions import ResponseError
+
+        try:
+            existing = await self._update(
+                keys=[
+                    f"{TAG}:license:{after.license_id}",
+                    self._status_key(after.issuer_department, slot),
+                    f"{TAG}:request:{request_key or '-'}",
+                    f"{TAG}:unattested",
+                ],
+                args=[
+                    before,
+                    after.SerializeToString(),
+                    slot.offset,
+                    slot.shift,
+                    status_value,
+                    request_value if request_key else "",
+                    after.license_id,
+                ],
+            )
+        except ResponseError as error:
+            if str(error).startswith("CONFLICT"):
+                raise Changed(str(error)) from None
+            raise
+        await self._store.wait_durable()
+        return None if existing is None else _bytes(existing).decode()
+
+    async def save_attested(self, before: bytes, after: licenses_pb2.License) -> bool:
+        """Record ledger indexes on a license read as `before`; False if it changed meanwhile."""
+        saved = await self._attested(
+            keys=[f"{TAG}:license:{after.license_id}", f"{TAG}:unattested"],
+            args=[before, after.SerializeToString(), after.license_id],
+        )
+        await self._store.wait_durable()
+        return bool(saved)
+
+    async def unattested(self, count: int = 100) -> list[str]:
+        """Licenses with an issuance or status change not yet in the ledger."""
+        members: list[bytes] = await self._redis.srandmember(  # type: ignore[assignment]
+            f"{TAG}:unattested", count
+        )
+        return sorted(_bytes(m).decode() for m in members or [])
+
+    async def holder_licenses(self, holder: str) -> list[licenses_pb2.License]:
+        """A holder's licenses, newest first."""
+        ids: list[bytes] = await self._redis.zrevrange(f"{TAG}:holder:{holder}", 0, -1)  # type: ignore[assignment]
+        if not ids:
+            return []
+        raw = await self._redis.mget([f"{TAG}:license:{_bytes(i).decode()}" for i in ids])
+        return [licenses_pb2.License.FromString(_bytes(r)) for r in raw if r is not None]
+
+    async def status_list(self, department: str, list_number: int) -> bytes:
+        """The raw 4-bit entries of one status list (as far as written)."""
+        raw = await self._redis.get(self._status_key(department, StatusSlot(list_number, 0)))
+        return b"" if raw is None else _bytes(raw)
+
+    async def status_lists(self, department: str) -> int:
+        """How many status lists `department` has (0 before its first license)."""
+        issued = int(await self._redis.get(f"{TAG}:status-next:{department}") or 0)
+        return 0 if issued == 0 else (issued - 1) // STATUS_LIST_CAPACITY + 1
+
+    # --- keys -----------------------------------------------------------------------
+
+    async def save_key(
+        self, key: licenses_pb2.IssuerKey, sealed: bytes | None = None, *, active: bool = False
+    ) -> None:
+        """Publish (or update) a department key; with `sealed`, store its sealed private key."""
+        department = key.department_code
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(f"{TAG}:keys:{department}", key.key_id, key.SerializeToString())
+            if sealed is not None:
+                pipe.hset(f"{TAG}:sealed-keys:{department}", key.key_id, sealed)
+            if active:
+                pipe.set(f"{TAG}:active-key:{department}", key.key_id)
+            await pipe.execute()
+        await self._store.wait_durable()
+
+    async def save_keys(self, keys: Sequence[licenses_pb2.IssuerKey]) -> None:
+        """Update several published keys at once (a rotation retires one, adds another)."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for key in keys:
+                pipe.hset(f"{TAG}:keys:{key.department_code}", key.key_id, key.SerializeToString())
+            await pipe.execute()
+        await self._store.wait_durable()
+
+    async def keys(self, department: str) -> list[licenses_pb2.IssuerKey]:
+        """Every published key of a department."""
+        raw = await self._redis.hvals(f"{TAG}:keys:{department}")
+        return [licenses_pb2.IssuerKey.FromString(_bytes(r)) for r in raw]
+
+    async def active_key(self, department: str) -> tuple[str, bytes] | None:
+        """The department's active key ID and its sealed private key, or None."""
+        key_id = await self._redis.get(f"{TAG}:active-key:{department}")
+        if key_id is None:
+            return None
+        kid = _bytes(key_id).decode()
+        sealed = await self._redis.hget(f"{TAG}:sealed-keys:{department}", kid)
+        return None if sealed is None else (kid, _bytes(sealed))
+
+    async def set_active_key(self, department: str, key_id: str) -> None:
+        """Make `key_id` the one that signs for `department` from now on."""
+        await self._redis.set(f"{TAG}:active-key:{department}", key_id)
+        await self._store.wait_durable()
+
+    # --- accesses -------------------------------------------------------------------
+
+    async def record_access(self, holder: str, access: licenses_pb2.LicenseAccess) -> None:
+        """Append to a holder's access view, durably."""
+        await self._redis.lpush(f"{TAG}:accesses:{holder}", access.SerializeToString())
+        await self._store.wait_durable()
+
+    async def accesses(
+        self, holder: str, start: int, count: int
+    ) -> list[licenses_pb2.LicenseAccess]:
+        """A page of a holder's access view, newest first."""
+        raw = await self._redis.lrange(f"{TAG}:accesses:{holder}", start, start + count - 1)
+        return [licenses_pb2.LicenseAccess.FromString(_bytes(r)) for r in raw]
