@@ -226,9 +226,12 @@ def issue(
     if decoys < 0:
         raise ValueError("decoys must not be negative")
     _check_names(visible, disclosable)
-    disclosures = {
-        name: encode_disclosure(_salt(), name, value) for name, value in disclosable.items()
-    }
+    try:
+        disclosures = {
+            name: encode_disclosure(_salt(), name, value) for name, value in disclosable.items()
+        }
+    except TypeError:
+        raise ValueError("a disclosable claim's value is not JSON") from None
     digests = [digest(d) for d in disclosures.values()]
     # RFC 9901 section 4.2.5: a decoy is the digest of a random value, shaped like a real one.
     digests += [digest(_salt()) for _ in range(decoys)]
@@ -251,14 +254,19 @@ def issue(
 
 
 def _check_names(visible: Mapping[str, Any], disclosable: Mapping[str, Any]) -> None:
-    for name in visible:
+    """Refuse what `verify` would refuse, so that nothing unverifiable is ever signed."""
+    for name, value in visible.items():
         if name in RESERVED_NAMES or name in REGISTERED_NAMES:
             raise ValueError(f"visible claim {name!r} is reserved; pass it as its own argument")
-    for name in disclosable:
+        if _has_sd_keys(value):
+            raise ValueError(f"visible claim {name!r} holds an '_sd' or '...' member")
+    for name, value in disclosable.items():
         if name in RESERVED_NAMES or name in REGISTERED_NAMES:
             raise ValueError(f"claim {name!r} must not be selectively disclosable")
         if name in visible:
             raise ValueError(f"claim {name!r} is both visible and disclosable")
+        if _has_sd_keys(value):
+            raise ValueError(f"claim {name!r} holds an '_sd' or '...' member")
 
 
 # --- presenting ---------------------------------------------------------------------

@@ -324,6 +324,8 @@ class TestIssue:
             ({"vct": "x"}, {}),
             ({"_sd_alg": "sha-256"}, {}),
             ({"license_id": LICENSE_ID}, {"license_id": LICENSE_ID}),
+            ({"office": {"_sd": []}}, {}),
+            ({}, {"address": {"rooms": [{"...": RFC_DIGEST}]}}),
         ],
     )
     def test_reserved_or_clashing_names_are_refused(
@@ -332,9 +334,10 @@ class TestIssue:
         with pytest.raises(ValueError, match="claim"):
             license_(visible=visible, disclosable=disclosable)
 
-    def test_values_that_are_not_json_are_refused(self) -> None:
+    @pytest.mark.parametrize("value", [float("nan"), float("inf"), b"bytes", {1, 2}, "\ud800"])
+    def test_values_that_are_not_json_are_refused(self, value: Any) -> None:
         with pytest.raises(ValueError):
-            license_(disclosable={"area": float("nan")})
+            license_(disclosable={"area": value})
 
 
 class TestReferenceImplementation:
