@@ -5,18 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from joserfc import jws
-from joserfc.errors import JoseError
-from joserfc.jwk import ECKey, OKPKey
 from jwcrypto.jwk import JWK
 from sd_jwt.common import SDObj
 from sd_jwt.holder import SDJWTHolder
@@ -36,7 +30,14 @@ from runtime.sdjwt import (
     present,
     verify,
 )
-from runtime.signing import PublicKey, SignatureError
+from runtime.signing import (
+    ALGORITHMS,
+    JoseSigner,
+    PublicKey,
+    SignatureError,
+    generate_signer,
+    public_key_from_jwk,
+)
 
 # RFC 9901, section 4.2.1 (the disclosure of "family_name": "Möbius" under the salt
 # "_26bc4LT-ac6q2KI6cBW5es") and section 4.2.3 (its SHA-256 digest); section 4.2.2 (the
@@ -69,86 +70,17 @@ HOLDER: dict[str, Any] = {
 }
 
 
-# --- a department key on joserfc, until runtime.signing ships its implementations -----
-
-
-class JosePublicKey:
-    """A runtime.signing.PublicKey over joserfc."""
-
-    def __init__(self, key: OKPKey | ECKey, alg: str, key_id: str) -> None:
-        self._key, self._alg, self._key_id = key, alg, key_id
-
-    @property
-    def alg(self) -> str:
-        return self._alg
-
-    @property
-    def key_id(self) -> str:
-        return self._key_id
-
-    def verify_compact(self, token: str) -> tuple[dict[str, Any], bytes]:
-        try:
-            with warnings.catch_warnings():
-                # joserfc flags "EdDSA" as superseded (RFC 9864); certfree's contract names it.
-                warnings.simplefilter("ignore")
-                opened = jws.deserialize_compact(token, self._key, algorithms=[self._alg])
-        except (JoseError, ValueError) as error:
-            raise SignatureError(f"signature does not verify: {type(error).__name__}") from None
-        if opened.protected.get("kid") != self._key_id:
-            raise SignatureError("the JWS names another key")
-        return dict(opened.protected), opened.payload
-
-    def jwk(self) -> dict[str, Any]:
-        return {**self._key.as_dict(private=False), "kid": self._key_id, "alg": self._alg}
-
-
-class JoseSigner:
-    """A runtime.signing.Signer over joserfc, from a PEM private key."""
-
-    def __init__(self, private_pem: bytes, alg: str, key_id: str) -> None:
-        key_type = OKPKey if alg == "EdDSA" else ECKey
-        self._key = key_type.import_key(private_pem)
-        self._alg, self._key_id = alg, key_id
-        self.private_pem = private_pem
-
-    @property
-    def alg(self) -> str:
-        return self._alg
-
-    @property
-    def key_id(self) -> str:
-        return self._key_id
-
-    def sign_compact(self, header: Mapping[str, Any], payload: bytes) -> str:
-        protected = {**header, "alg": self._alg, "kid": self._key_id}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return jws.serialize_compact(protected, payload, self._key, algorithms=[self._alg])
-
-    def public_key(self) -> JosePublicKey:
-        public = type(self._key).import_key(self._key.as_dict(private=False))
-        return JosePublicKey(public, self._alg, self._key_id)
-
-
 def new_signer(alg: str = "EdDSA", key_id: str = "market-2026") -> JoseSigner:
     """A fresh department key."""
-    private = (
-        ed25519.Ed25519PrivateKey.generate()
-        if alg == "EdDSA"
-        else ec.generate_private_key(ec.SECP256R1())
-    )
-    pem = private.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return JoseSigner(pem, alg, key_id)
+    signer = generate_signer(alg, key_id)
+    assert isinstance(signer, JoseSigner)  # its private JWK feeds the reference implementation
+    return signer
 
 
 SIGNER = new_signer()
 
 
-def resolver(*keys: JosePublicKey) -> Callable[[dict[str, Any], dict[str, Any]], PublicKey]:
+def resolver(*keys: PublicKey) -> Callable[[dict[str, Any], dict[str, Any]], PublicKey]:
     """A trust registry of `keys`, looked up by ``kid``."""
     by_kid = {key.key_id: key for key in keys}
 
@@ -225,8 +157,8 @@ def everything_readable(sd_jwt: str) -> str:
 
 
 def their_key(signer: JoseSigner, public: bool = False) -> JWK:
-    key = JWK.from_pem(signer.private_pem)
-    return JWK(**key.export_public(as_dict=True)) if public else key
+    """`signer`'s key (or its public half) as the reference implementation's jwcrypto key."""
+    return JWK(**(signer.public_key().jwk() if public else signer.private_jwk()))
 
 
 # Claim names and JSON values for the property test: any text but the reserved names.
@@ -338,6 +270,24 @@ class TestIssue:
     def test_values_that_are_not_json_are_refused(self, value: Any) -> None:
         with pytest.raises(ValueError):
             license_(disclosable={"area": value})
+
+
+class TestAlgorithms:
+    """Every department key algorithm issues licenses that verify, keys found by their JWK."""
+
+    @pytest.mark.parametrize("alg", ALGORITHMS)
+    def test_issue_present_verify(self, alg: str) -> None:
+        signer = new_signer(alg, key_id=f"market-{alg}")
+        published = {signer.key_id: signer.public_key().jwk()}
+
+        def registry(header: dict[str, Any], payload: dict[str, Any]) -> PublicKey:
+            assert payload["iss"] == ISSUER
+            return public_key_from_jwk(published[header["kid"]], key_id=header["kid"])
+
+        shown = present(license_(signer).sd_jwt, ["name"])
+        verified = verify(shown, registry)
+        assert verified.header["alg"] == alg
+        assert verified.claims == {"name": HOLDER["name"]}
 
 
 class TestReferenceImplementation:
