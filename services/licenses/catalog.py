@@ -1,0 +1,565 @@
+"""The license catalogue (证照目录) and the departments' authority (权责清单): pure rules.
+
+Three jobs, each a function:
+
+- :func:`check_claims` checks a license's holder claims against its type's
+  ``ClaimDefinition`` list and returns them normalised (whole numbers as ``int``);
+- :func:`check_authority` enforces "outside the list there is no power"
+  (清单之外无权力): only a department in a type's ``issuer_departments`` may issue it;
+- :func:`load_seed` reads the catalogue a deployment starts with from a YAML or
+  JSON file and refuses it, naming file, entry and field, unless every entry is valid.
+
+Shortest use::
+
+    seed = load_seed("services/licenses/catalog.yaml")
+    business_license = seed.license_types[0]
+    check_authority(business_license, "11350100MB01234565")
+    claims = check_claims(business_license, {"name": "福清市某某有限公司", ...})
+
+Nothing here touches the store, the network or the clock; the only I/O is
+:func:`load_seed` reading its one file. Claims are personal data, so no message
+raised here ever quotes a claim's value (or a claim name that could be one).
+
+The seed file's shape is the protobuf JSON mapping of ``LicenseType`` and
+``Department`` (field names in lowerCamelCase or snake_case, enums by name,
+durations as ``"31536000s"``), under two top-level lists::
+
+    departments:
+      - code: "11350100MB01234565"          # USCC, quoted: all-digit codes would be YAML ints
+        name: 福州市市场监督管理局
+        region_code: "350100"
+        roles: [ROLE_ISSUER, ROLE_OFFICER]
+    license_types:
+      - code: "11100000000013127D001"       # the defining authority's USCC + 3 digits
+        name: 营业执照
+        holder_kinds: [HOLDER_KIND_ORGANISATION]
+        claims:
+          - {name: name, title: 名称, type: CLAIM_TYPE_STRING, required: true, max_length: 200}
+        default_validity: "31536000s"       # omit for licenses that never expire
+        issuer_departments: ["11350100MB01234565"]
+
+``revision`` and ``updated_at`` are output only: the store sets them, a seed may not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import yaml
+from google.protobuf import descriptor as pb_descriptor
+from google.protobuf import json_format, message_factory
+from google.protobuf.message import Message
+
+from genproto.certfree.common.v1 import common_pb2
+from genproto.certfree.licenses.v1 import licenses_pb2
+from runtime.errors import CertfreeError, FieldViolation, InvalidArgument, PermissionDenied
+from runtime.holders import check_uscc
+from runtime.server import violations
+
+DEFAULT_MAX_LENGTH = 1000
+"""Longest string claim, in characters, when its definition gives ``max_length`` 0."""
+
+MAX_CLAIMS_BYTES = 16 * 1024
+"""Largest claims object, in bytes of compact UTF-8 JSON: an SD-JWT must stay small
+enough for a QR code's link target and for a header-sized presentation."""
+
+MAX_SAFE_INTEGER = 2**53 - 1
+"""Largest whole number an INTEGER claim may hold: protobuf ``Struct`` carries numbers
+as IEEE doubles, which represent every integer exactly only up to 2**53."""
+
+_CLAIM_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# RFC 3339 section 5.6 date-time; "T" and "Z" may be lower case (section 5.6, NOTE).
+_DATE_TIME = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
+)
+_SEED_KEYS = {"departments": "departments", "license_types": "license_types"}
+_SEED_KEYS["licenseTypes"] = "license_types"
+_OUTPUT_ONLY = ("revision", "updated_at")
+_M = TypeVar("_M", bound=Message)
+
+
+# --- claims ------------------------------------------------------------------------
+
+
+def check_claims(
+    license_type: licenses_pb2.LicenseType, claims: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Return `claims` normalised if they fit `license_type`'s schema, else raise.
+
+    Every required claim must be present, no claim may lie outside the schema, each
+    value must be of its claim's type, and the whole object may be at most
+    :data:`MAX_CLAIMS_BYTES` as compact JSON. INTEGER claims come back as ``int``
+    (JSON numbers arrive as ``float`` from a protobuf ``Struct``: 12.0 is whole,
+    12.5 is not). Raises :class:`~runtime.errors.InvalidArgument` with one
+    ``FieldViolation`` per problem, field ``claims.<name>``, all problems at once.
+    """
+    definitions = {definition.name: definition for definition in license_type.claims}
+    problems: list[FieldViolation] = []
+    normalised: dict[str, Any] = {}
+    for name, value in claims.items():
+        definition = definitions.get(name)
+        if definition is None:
+            problems.append(_outside_schema(name))
+            continue
+        result = _check_value(definition, value)
+        if isinstance(result, str):
+            problems.append(FieldViolation(f"claims.{name}", result, "claims.type"))
+        else:
+            normalised[name] = result[0]
+    for name, definition in definitions.items():
+        if definition.required and name not in claims:
+            problems.append(
+                FieldViolation(
+                    f"claims.{name}",
+                    f"required by license type {license_type.code} but missing",
+                    "claims.required",
+                )
+            )
+    refused = {name for name in claims if name in definitions and name not in normalised}
+    problems.extend(_check_size(claims, normalised, refused))
+    if problems:
+        raise InvalidArgument(
+            f"{len(problems)} problem(s) with the claims for license type {license_type.code}",
+            field_violations=problems,
+        )
+    return normalised
+
+
+def _outside_schema(name: str) -> FieldViolation:
+    # A name that cannot be a claim name might be anything a caller typed, a
+    # resident ID included; such a name is never echoed, since messages reach logs.
+    if _CLAIM_NAME.fullmatch(name):
+        return FieldViolation(
+            f"claims.{name}", "outside the type's schema", "claims.outside_schema"
+        )
+    return FieldViolation(
+        "claims",
+        "a claim whose name is not a lower_snake_case claim name is outside the type's schema",
+        "claims.outside_schema",
+    )
+
+
+def _check_size(
+    claims: Mapping[str, Any], normalised: Mapping[str, Any], refused: set[str]
+) -> list[FieldViolation]:
+    # Measured on what would be signed: valid claims normalised, unknown ones as
+    # given; values already refused for their type (a NaN, say) are left out.
+    measured = {name: value for name, value in claims.items() if name not in refused}
+    measured.update(normalised)
+    try:
+        encoded = json.dumps(
+            measured, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        ).encode("utf-8")
+    except (TypeError, ValueError):
+        return [
+            FieldViolation(
+                "claims", "holds a value that is not JSON (or a NaN or infinity)", "claims.json"
+            )
+        ]
+    if len(encoded) > MAX_CLAIMS_BYTES:
+        return [
+            FieldViolation(
+                "claims",
+                f"{len(encoded)} bytes as compact JSON; at most {MAX_CLAIMS_BYTES} allowed",
+                "claims.size",
+            )
+        ]
+    return []
+
+
+# A checker returns the (normalised,) value in a 1-tuple, or why it does not fit.
+_Checked = tuple[Any] | str
+
+
+def _check_value(definition: common_pb2.ClaimDefinition, value: Any) -> _Checked:
+    checker = _CHECKERS.get(definition.type)
+    if checker is None:
+        return "the license type gives this claim no known type"
+    return checker(definition, value)
+
+
+def _check_string(definition: common_pb2.ClaimDefinition, value: Any) -> _Checked:
+    if not isinstance(value, str):
+        return "must be a string"
+    limit = definition.max_length or DEFAULT_MAX_LENGTH
+    if len(value) > limit:
+        return f"longer than {limit} characters"
+    return (value,)
+
+
+def _is_number(value: Any) -> bool:
+    # bool is an int subclass in Python, but true is no number in JSON.
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_integer(_: common_pb2.ClaimDefinition, value: Any) -> _Checked:
+    if not _is_number(value) or (isinstance(value, float) and not value.is_integer()):
+        return "must be a whole number"
+    if abs(value) > MAX_SAFE_INTEGER:
+        return f"must lie within ±{MAX_SAFE_INTEGER}"
+    return (int(value),)
+
+
+def _check_number(_: common_pb2.ClaimDefinition, value: Any) -> _Checked:
+    if not _is_number(value) or (isinstance(value, float) and not math.isfinite(value)):
+        return "must be a finite number"
+    return (value,)
+
+
+def _check_boolean(_: common_pb2.ClaimDefinition, value: Any) -> _Checked:
+    if not isinstance(value, bool):
+        return "must be true or false"
+    return (value,)
+
+
+def _check_date(_: common_pb2.ClaimDefinition, value: Any) -> _Checked:
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        return "must be a date YYYY-MM-DD"
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return "must be a real calendar date"
+    return (value,)
+
+
+def _check_date_time(_: common_pb2.ClaimDefinition, value: Any) -> _Checked:
+    if not isinstance(value, str):
+        return "must be an RFC 3339 date-time string"
+    match = _DATE_TIME.fullmatch(value)
+    if match is None:
+        return "must be an RFC 3339 date-time with a time offset (Z or ±hh:mm)"
+    day, hour, minute, second, _fraction, offset = match.groups()
+    # RFC 3339 allows second 60 for a leap second, which datetime cannot hold.
+    second = "59" if second == "60" else second
+    offset = "+00:00" if offset in ("Z", "z") else offset
+    try:
+        dt.datetime.fromisoformat(f"{day}T{hour}:{minute}:{second}{offset}")
+    except ValueError:
+        return "must be a real date and time of day with an offset under 24 hours"
+    return (value,)
+
+
+def _check_object(_: common_pb2.ClaimDefinition, value: Any) -> _Checked:
+    if not isinstance(value, Mapping):
+        return "must be a JSON object"
+    return (value,)
+
+
+def _check_array(_: common_pb2.ClaimDefinition, value: Any) -> _Checked:
+    if not isinstance(value, list | tuple):
+        return "must be a JSON array"
+    return (value,)
+
+
+_CHECKERS: dict[int, Callable[[common_pb2.ClaimDefinition, Any], _Checked]] = {
+    common_pb2.CLAIM_TYPE_STRING: _check_string,
+    common_pb2.CLAIM_TYPE_INTEGER: _check_integer,
+    common_pb2.CLAIM_TYPE_NUMBER: _check_number,
+    common_pb2.CLAIM_TYPE_BOOLEAN: _check_boolean,
+    common_pb2.CLAIM_TYPE_DATE: _check_date,
+    common_pb2.CLAIM_TYPE_DATE_TIME: _check_date_time,
+    common_pb2.CLAIM_TYPE_OBJECT: _check_object,
+    common_pb2.CLAIM_TYPE_ARRAY: _check_array,
+}
+
+
+# --- authority ---------------------------------------------------------------------
+
+
+def check_authority(license_type: licenses_pb2.LicenseType, department_code: str) -> None:
+    """Raise PermissionDenied (OUTSIDE_AUTHORITY) unless the department may issue the type.
+
+    "Outside the list there is no power" (清单之外无权力): only the departments in
+    the type's ``issuer_departments`` may issue it. Department and type codes are
+    public identifiers of public bodies, so the message names both.
+    """
+    if department_code in license_type.issuer_departments:
+        return
+    raise PermissionDenied(
+        f"department {department_code} is not granted license type "
+        f"{license_type.code} ({license_type.name}) in the authority catalogue",
+        reason=common_pb2.OUTSIDE_AUTHORITY,
+        metadata={
+            "department_code": department_code,
+            "license_type_code": license_type.code,
+        },
+    )
+
+
+# --- seed file ---------------------------------------------------------------------
+
+
+class SeedError(ValueError):
+    """A seed file is unreadable or invalid; each problem names file, entry and field."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = tuple(problems)
+
+
+@dataclass(frozen=True)
+class Seed:
+    """The catalogue a deployment starts with, every entry validated."""
+
+    license_types: list[licenses_pb2.LicenseType]
+    """The license types (证照目录), in file order."""
+
+    departments: list[licenses_pb2.Department]
+    """The departments with their roles, in file order."""
+
+
+def load_seed(path: str | os.PathLike[str]) -> Seed:
+    """Read, parse and validate the seed file at `path` (``.yaml``, ``.yml`` or ``.json``).
+
+    Checks each entry against the contract's protovalidate rules, every department
+    code and issuer and every type code's authority part as a USCC (GB 32100 check
+    character), that each type's issuers are departments of the file with role
+    issuer, and that no code or claim name appears twice. Raises :class:`SeedError`
+    listing every problem as ``<file>: <entry>.<field>: <why>``.
+    """
+    where = str(path)
+    document = _read_document(Path(path), where)
+    if not isinstance(document, Mapping):
+        raise SeedError(
+            [f"{where}: the top level must be a mapping with departments and license_types"]
+        )
+    problems: list[str] = []
+    lists: dict[str, list[Any]] = {"departments": [], "license_types": []}
+    for key, value in document.items():
+        target = _SEED_KEYS.get(str(key))
+        if target is None:
+            problems.append(f"{where}: {key}: unknown key; expected departments and license_types")
+        elif not isinstance(value, list):
+            problems.append(f"{where}: {key}: must be a list of entries")
+        else:
+            lists[target] = value
+    departments = _parse_entries(
+        where, "departments", lists["departments"], licenses_pb2.Department, problems
+    )
+    license_types = _parse_entries(
+        where, "license_types", lists["license_types"], licenses_pb2.LicenseType, problems
+    )
+    problems.extend(_check_departments(where, departments))
+    problems.extend(_check_license_types(where, license_types, departments))
+    if problems:
+        raise SeedError(problems)
+    return Seed(
+        license_types=[message for _, message in license_types],
+        departments=[message for _, message in departments],
+    )
+
+
+def _read_document(path: Path, where: str) -> Any:
+    suffix = path.suffix.lower()
+    if suffix not in (".yaml", ".yml", ".json"):
+        raise SeedError([f"{where}: unknown seed format; name it .yaml, .yml or .json"])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise SeedError([f"{where}: cannot read: {error}"]) from error
+    if suffix == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise SeedError(
+                [f"{where}: line {error.lineno}, column {error.colno}: not JSON: {error.msg}"]
+            ) from error
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise SeedError([f"{where}: {at}not YAML: {problem}"]) from error
+
+
+def _parse_entries(
+    where: str, list_name: str, entries: list[Any], cls: type[_M], problems: list[str]
+) -> list[tuple[str, _M]]:
+    """Each entry that parses as (``list[i]``, message); every problem goes to `problems`."""
+    parsed: list[tuple[str, _M]] = []
+    for index, entry in enumerate(entries):
+        entry_path = f"{list_name}[{index}]"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: {entry_path}: must be a mapping of fields")
+            continue
+        message = cls()
+        try:
+            json_format.ParseDict(entry, message)
+        except json_format.ParseError:
+            field, why = _locate_parse_error(entry, _descriptor_of(cls), entry_path)
+            problems.append(f"{where}: {field}: {why}")
+            continue
+        entry_problems = [
+            f"{where}: {entry_path}.{name}: output only; the store sets it, a seed may not"
+            for name in _OUTPUT_ONLY
+            if _has_value(message, name)
+        ]
+        entry_problems.extend(
+            f"{where}: {entry_path}.{v.field}: {v.description}" for v in violations(message)
+        )
+        problems.extend(entry_problems)
+        # Kept even when invalid, so that the cross-checks do not report its
+        # issuers again as "not a department of this file".
+        parsed.append((entry_path, message))
+    return parsed
+
+
+def _has_value(message: Message, name: str) -> bool:
+    field = message.DESCRIPTOR.fields_by_name[name]
+    if field.message_type is not None:
+        return message.HasField(name)
+    return bool(getattr(message, name))
+
+
+def _descriptor_of(cls: type[Message]) -> pb_descriptor.Descriptor:
+    # The stubs type DESCRIPTOR as a union of the upb and pure-Python descriptor classes.
+    return cast(pb_descriptor.Descriptor, cls.DESCRIPTOR)
+
+
+def _locate_parse_error(
+    value: dict[str, Any], descriptor: pb_descriptor.Descriptor, path: str
+) -> tuple[str, str]:
+    """The innermost field of `value` that ParseDict refuses, and why.
+
+    ParseDict's own messages name the failing field only sometimes, and by the
+    message type rather than the entry, so each field is parsed alone, descending
+    into nested messages and list items until the culprit is found.
+    """
+    fields = {f.name: f for f in descriptor.fields} | {f.json_name: f for f in descriptor.fields}
+    cls = message_factory.GetMessageClass(descriptor)
+    for key, item in value.items():
+        field = fields.get(str(key))
+        if field is None:
+            known = ", ".join(f.name for f in descriptor.fields)
+            return f"{path}.{key}", f"unknown field; {descriptor.name} has {known}"
+        try:
+            json_format.ParseDict({key: item}, cls())
+        except json_format.ParseError as error:
+            return _locate_in_field(field, cls, item, f"{path}.{field.name}", error)
+    return path, "cannot be parsed"
+
+
+def _locate_in_field(
+    field: pb_descriptor.FieldDescriptor,
+    container: type[Message],
+    item: Any,
+    path: str,
+    error: json_format.ParseError,
+) -> tuple[str, str]:
+    nested = field.message_type
+    # Well-known types (Duration, Timestamp, Struct) have JSON forms of their own.
+    if nested is not None and nested.full_name.startswith("google.protobuf."):
+        nested = None
+    if field.is_repeated and isinstance(item, list):
+        for index, element in enumerate(item):
+            element_path = f"{path}[{index}]"
+            if nested is None:
+                try:
+                    json_format.ParseDict({field.json_name: [element]}, container())
+                except json_format.ParseError as element_error:
+                    return element_path, _clean(element_error)
+            elif not isinstance(element, dict):
+                return element_path, "must be a mapping of fields"
+            else:
+                try:
+                    json_format.ParseDict(element, message_factory.GetMessageClass(nested)())
+                except json_format.ParseError:
+                    return _locate_parse_error(element, nested, element_path)
+    elif nested is not None and isinstance(item, dict):
+        return _locate_parse_error(item, nested, path)
+    return path, _clean(error)
+
+
+def _clean(error: json_format.ParseError) -> str:
+    """ParseDict's message without its "Failed to parse x field:" prefixes and its own path."""
+    text = re.sub(r"^(Failed to parse \w+ field: )+", "", str(error).strip())
+    text = re.sub(r"\s+at\s+\S+$", "", text)
+    return text.rstrip(".")
+
+
+def _uscc_problem(value: str, field: str) -> str | None:
+    """Why `value` is no valid USCC, or None; the check itself is runtime.holders'."""
+    try:
+        check_uscc(value, field)
+    except CertfreeError as error:
+        if error.field_violations:
+            return "; ".join(v.description for v in error.field_violations)
+        return error.message
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def _check_departments(
+    where: str, departments: Sequence[tuple[str, licenses_pb2.Department]]
+) -> list[str]:
+    problems: list[str] = []
+    first_seen: dict[str, str] = {}
+    for entry_path, department in departments:
+        field = f"{entry_path}.code"
+        problem = _uscc_problem(department.code, field)
+        if problem is not None:
+            problems.append(f"{where}: {field}: {problem}")
+        if department.code in first_seen:
+            problems.append(
+                f"{where}: {field}: duplicate code {department.code}, "
+                f"first at {first_seen[department.code]}"
+            )
+        first_seen.setdefault(department.code, entry_path)
+    return problems
+
+
+def _check_license_types(
+    where: str,
+    license_types: Sequence[tuple[str, licenses_pb2.LicenseType]],
+    departments: Sequence[tuple[str, licenses_pb2.Department]],
+) -> list[str]:
+    issuers = {
+        department.code
+        for _, department in departments
+        if common_pb2.ROLE_ISSUER in department.roles
+    }
+    known = {department.code for _, department in departments}
+    problems: list[str] = []
+    first_seen: dict[str, str] = {}
+    for entry_path, license_type in license_types:
+        field = f"{entry_path}.code"
+        # The first 18 characters are the USCC of the authority that defines the type.
+        problem = _uscc_problem(license_type.code[:18], field)
+        if problem is not None:
+            problems.append(f"{where}: {field}: the defining authority's code: {problem}")
+        if license_type.code in first_seen:
+            problems.append(
+                f"{where}: {field}: duplicate code {license_type.code}, "
+                f"first at {first_seen[license_type.code]}"
+            )
+        first_seen.setdefault(license_type.code, entry_path)
+        claim_names: set[str] = set()
+        for index, claim in enumerate(license_type.claims):
+            if claim.name in claim_names:
+                problems.append(
+                    f"{where}: {entry_path}.claims[{index}].name: duplicate claim {claim.name}"
+                )
+            claim_names.add(claim.name)
+        for index, code in enumerate(license_type.issuer_departments):
+            issuer_field = f"{entry_path}.issuer_departments[{index}]"
+            problem = _uscc_problem(code, issuer_field)
+            if problem is not None:
+                problems.append(f"{where}: {issuer_field}: {problem}")
+            elif code not in known:
+                problems.append(f"{where}: {issuer_field}: {code} is not a department of this file")
+            elif code not in issuers:
+                problems.append(
+                    f"{where}: {issuer_field}: department {code} lacks role ROLE_ISSUER"
+                )
+    return problems
