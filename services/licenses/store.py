@@ -217,6 +217,12 @@ class LicenseStore:
         value = await self._redis.get(f"{TAG}:request:{request_key}")
         return None if value is None else _bytes(value).decode()
 
+    async def remember(self, request_key: str, value: str) -> str | None:
+        """Store `value` under an idempotency key unless one is there; None, or that one."""
+        stored = await self._redis.set(f"{TAG}:request:{request_key}", value, nx=True, get=True)
+        await self._store.wait_durable()
+        return None if stored is None else _bytes(stored).decode()  # type: ignore[arg-type]
+
     async def license(self, license_id: str) -> tuple[licenses_pb2.License, bytes] | None:
         """A license and its stored bytes (for a guarded update), or None."""
         raw = await self._redis.get(f"{TAG}:license:{license_id}")
@@ -339,6 +345,11 @@ class LicenseStore:
     async def set_active_key(self, department: str, key_id: str) -> None:
         """Make `key_id` the one that signs for `department` from now on."""
         await self._redis.set(f"{TAG}:active-key:{department}", key_id)
+        await self._store.wait_durable()
+
+    async def clear_active_key(self, department: str) -> None:
+        """Leave `department` without a signing key until the next rotation."""
+        await self._redis.delete(f"{TAG}:active-key:{department}")
         await self._store.wait_durable()
 
     # --- accesses -------------------------------------------------------------------

@@ -1,0 +1,204 @@
+"""Departments' signing keys: generated, sealed at rest, rotated, published, distrusted.
+
+A department's private keys live in the store sealed as JWE under the deployment's
+passphrase (runtime.signing); opened keys are kept in memory only. Every key is
+published in the trust registry (its public JWK, state, validity window) and its
+publication is attested in the ledger. A license verifies against the key that was
+active when it was issued, even after rotation; a key marked compromised from time T
+fails every signature made at or after T.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from google.protobuf import json_format, struct_pb2
+
+from genproto.certfree.licenses.v1 import licenses_pb2
+from runtime.errors import InvalidArgument, NotFound
+from runtime.signing import PublicKey, Signer, generate_signer, open_signer, public_key_from_jwk
+from runtime.signing import seal_signer as _seal
+from services.licenses.attestation import KEY_PUBLISHED, LedgerClient
+from services.licenses.store import LicenseStore
+
+Clock = Callable[[], datetime]
+
+ALGORITHMS: dict[int, str] = {
+    licenses_pb2.SIGNATURE_ALGORITHM_EDDSA_ED25519: "EdDSA",
+    licenses_pb2.SIGNATURE_ALGORITHM_ES256: "ES256",
+    licenses_pb2.SIGNATURE_ALGORITHM_SM2_SM3: "SM2",
+}
+"""The proto's algorithms and their JOSE ``alg`` names (SM2: see runtime/sm2.py)."""
+
+DEFAULT_ALGORITHM = licenses_pb2.SIGNATURE_ALGORITHM_EDDSA_ED25519
+
+
+class KeyUnusable(Exception):
+    """A key that may not vouch for a signature made at a given time; says why."""
+
+
+def algorithm_of(alg: str) -> int:
+    """The proto value of a JOSE ``alg`` name."""
+    return next(value for value, name in ALGORITHMS.items() if name == alg)
+
+
+def check_usable(key: licenses_pb2.IssuerKey, signed_at: datetime) -> None:
+    """Raise KeyUnusable unless `key` may vouch for a signature made at `signed_at`."""
+    if key.HasField("compromised_since"):
+        since = key.compromised_since.ToDatetime(UTC)
+        if signed_at >= since:
+            raise KeyUnusable(
+                f"key {key.key_id} is marked compromised since {since.isoformat()}; "
+                f"this was signed at {signed_at.isoformat()}"
+            )
+    if signed_at < key.not_before.ToDatetime(UTC):
+        raise KeyUnusable(f"key {key.key_id} was not yet in use at {signed_at.isoformat()}")
+    if key.HasField("not_after") and signed_at > key.not_after.ToDatetime(UTC):
+        raise KeyUnusable(f"key {key.key_id} was retired before {signed_at.isoformat()}")
+
+
+class IssuerKeys:
+    """The trust registry and the signing keys of every department."""
+
+    def __init__(
+        self,
+        store: LicenseStore,
+        ledger: LedgerClient,
+        passphrase: bytes,
+        *,
+        clock: Clock = lambda: datetime.now(UTC),
+        seal_iterations: int | None = None,
+    ) -> None:
+        self._store = store
+        self._ledger = ledger
+        self._passphrase = passphrase
+        self._clock = clock
+        self._seal_iterations = seal_iterations
+        self._signers: dict[tuple[str, str], Signer] = {}
+
+    def _seal(self, signer: Signer) -> bytes:
+        if self._seal_iterations is None:
+            return _seal(signer, self._passphrase)
+        return _seal(signer, self._passphrase, iterations=self._seal_iterations)
+
+    async def signer(self, department: str) -> Signer:
+        """The department's active signer; its first key (EdDSA) is made on first use."""
+        active = await self._store.active_key(department)
+        if active is None:
+            await self.rotate(department, DEFAULT_ALGORITHM, request_id="")
+            active = await self._store.active_key(department)
+            assert active is not None
+        key_id, sealed = active
+        cached = self._signers.get((department, key_id))
+        if cached is None:
+            cached = open_signer(sealed, self._passphrase)
+            self._signers[(department, key_id)] = cached
+        return cached
+
+    async def rotate(
+        self,
+        department: str,
+        algorithm: int,
+        *,
+        request_id: str,
+    ) -> tuple[licenses_pb2.IssuerKey, licenses_pb2.IssuerKey | None, bool]:
+        """Make a new active key; returns (new key, the key it retired, duplicate)."""
+        request_key = f"rotate:{department}:{request_id}" if request_id else ""
+        if request_key and (earlier := await self._store.request(request_key)):
+            keys = {k.key_id: k for k in await self._store.keys(department)}
+            return await self._attest(keys[earlier]), None, True
+        now = self._clock()
+        key_id = f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+        signer = generate_signer(ALGORITHMS[algorithm], key_id)
+        jwk = struct_pb2.Struct()
+        jwk.update(signer.public_key().jwk())
+        key = licenses_pb2.IssuerKey(
+            key_id=key_id,
+            department_code=department,
+            algorithm=algorithm,  # type: ignore[arg-type]
+            public_jwk=jwk,
+            state=licenses_pb2.KEY_STATE_ACTIVE,
+        )
+        key.not_before.FromDatetime(now)
+        previous = None
+        active = await self._store.active_key(department)
+        if active is not None:
+            previous = next(k for k in await self._store.keys(department) if k.key_id == active[0])
+            previous.state = (
+                previous.state
+                if previous.state == licenses_pb2.KEY_STATE_COMPROMISED
+                else licenses_pb2.KEY_STATE_RETIRED
+            )
+            previous.not_after.FromDatetime(now)
+            await self._store.save_keys([previous])
+        await self._store.save_key(key, self._seal(signer), active=True)
+        if request_key:
+            await self._store.remember(request_key, key_id)
+        self._signers[(department, key_id)] = signer
+        return await self._attest(key), previous, False
+
+    async def _attest(self, key: licenses_pb2.IssuerKey) -> licenses_pb2.IssuerKey:
+        """Attest the key's publication (again, harmlessly, if it was); record the index."""
+        if key.HasField("ledger_index"):
+            return key
+        attested = await self._ledger.attest(
+            KEY_PUBLISHED, key.department_code, f"key:{key.key_id}", jwk_sha256(key)
+        )
+        key.ledger_index = attested.index
+        await self._store.save_keys([key])
+        return key
+
+    async def mark_compromised(
+        self, department: str, key_id: str, since: datetime
+    ) -> licenses_pb2.IssuerKey:
+        """Distrust every signature `key_id` made at or after `since`; the key stops signing."""
+        key = await self.published(department, key_id)
+        if key.HasField("compromised_since") and key.compromised_since.ToDatetime(UTC) <= since:
+            return key  # already distrusted from then or earlier: a retry changes nothing
+        key.state = licenses_pb2.KEY_STATE_COMPROMISED
+        key.compromised_since.FromDatetime(since)
+        key.ClearField("ledger_index")  # the changed publication is attested anew
+        await self._store.save_keys([key])
+        active = await self._store.active_key(department)
+        if active is not None and active[0] == key_id:
+            # A compromised key must not sign again: the next issuance makes a new one.
+            await self._store.clear_active_key(department)
+        self._signers.pop((department, key_id), None)
+        return await self._attest(key)
+
+    async def published(self, department: str, key_id: str) -> licenses_pb2.IssuerKey:
+        """One published key, or NotFound."""
+        for key in await self._store.keys(department):
+            if key.key_id == key_id:
+                return key
+        raise NotFound(f"department {department} has published no key {key_id}")
+
+    async def public_key(
+        self, department: str, key_id: str
+    ) -> tuple[PublicKey, licenses_pb2.IssuerKey]:
+        """The public key a JWS names, with its registry record; NotFound if unpublished."""
+        key = await self.published(department, key_id)
+        try:
+            jwk = json_format.MessageToDict(key.public_jwk)
+            return public_key_from_jwk(jwk), key
+        except ValueError as error:
+            raise InvalidArgument(f"the published key {key_id} is unusable: {error}") from None
+
+
+def jwk_sha256(key: licenses_pb2.IssuerKey) -> bytes:
+    """SHA-256 of the published record the ledger attests: the JWK and the key's state."""
+    record = {
+        "jwk": json_format.MessageToDict(key.public_jwk),
+        "state": licenses_pb2.KeyState.Name(key.state),
+        "not_before": key.not_before.ToJsonString(),
+        "not_after": key.not_after.ToJsonString() if key.HasField("not_after") else None,
+        "compromised_since": (
+            key.compromised_since.ToJsonString() if key.HasField("compromised_since") else None
+        ),
+    }
+    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).digest()
