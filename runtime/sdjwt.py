@@ -80,13 +80,13 @@ SALT_BYTES = 16
 # is the digest algorithm's own slot and never a holder claim either.
 RESERVED_NAMES = frozenset({"_sd", "...", "_sd_alg"})
 
-# Claims the issuer signs in the clear. SD-JWT VC forbids disclosing iss, nbf, exp,
-# cnf, vct, vct#integrity and status; iat is the issuer's too. A disclosure of one of
-# them is refused even when the payload lacks it, so that nobody reads a validity
-# window or a status that the issuer did not sign in the clear.
-REGISTERED_NAMES = frozenset(
-    {"iss", "iat", "nbf", "exp", "vct", "vct#integrity", "status", "cnf", "sub", "jti"}
-)
+# SD-JWT VC: iss, nbf, exp, cnf, vct, vct#integrity and status must not be selectively
+# disclosed. A disclosure of one of them is refused even when the payload lacks it, so
+# that nobody reads a validity window or a status the issuer did not sign in the clear.
+NEVER_DISCLOSED = frozenset({"iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status"})
+
+# What `issue` writes from its own arguments; `visible` and `disclosable` may not name it.
+_ISSUE_ARGUMENTS = frozenset({"iss", "iat", "nbf", "exp", "vct", "status"}) | NEVER_DISCLOSED
 
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
@@ -256,12 +256,12 @@ def issue(
 def _check_names(visible: Mapping[str, Any], disclosable: Mapping[str, Any]) -> None:
     """Refuse what `verify` would refuse, so that nothing unverifiable is ever signed."""
     for name, value in visible.items():
-        if name in RESERVED_NAMES or name in REGISTERED_NAMES:
+        if name in RESERVED_NAMES or name in _ISSUE_ARGUMENTS:
             raise ValueError(f"visible claim {name!r} is reserved; pass it as its own argument")
         if _has_sd_keys(value):
             raise ValueError(f"visible claim {name!r} holds an '_sd' or '...' member")
     for name, value in disclosable.items():
-        if name in RESERVED_NAMES or name in REGISTERED_NAMES:
+        if name in RESERVED_NAMES or name in _ISSUE_ARGUMENTS:
             raise ValueError(f"claim {name!r} must not be selectively disclosable")
         if name in visible:
             raise ValueError(f"claim {name!r} is both visible and disclosable")
@@ -318,26 +318,35 @@ def verify(
     if signed_header != header or _json(signed_body, "the signed payload") != payload:
         raise SignatureError("the signed header or payload differs from the one parsed")
 
+    # RFC 9901 section 7.1: a digest that occurs twice is refused, decoy or not.
+    signed_digests = frozenset(sd_digests)
+    if len(signed_digests) != len(sd_digests):
+        raise DisclosureError("the signed _sd lists the same digest twice")
+
     claims: dict[str, Any] = {}
     seen: set[str] = set()
     for item in encoded:
         _salt_value, name, value = _decode_disclosure(item)
         item_digest = digest(item)
         if item_digest in seen:
-            raise DisclosureError(f"claim {name!r}: the same disclosure is presented twice")
+            raise DisclosureError(f"claim {_shorten(name)}: the same disclosure is presented twice")
         seen.add(item_digest)
-        if item_digest not in sd_digests:
+        if item_digest not in signed_digests:
             raise DisclosureError(
-                f"claim {name!r}: the disclosure's digest is not in the signed _sd"
+                f"claim {_shorten(name)}: the disclosure's digest is not in the signed _sd"
             )
         if name in RESERVED_NAMES:
-            raise DisclosureError(f"a disclosure names the reserved claim {name!r}")
-        if name in REGISTERED_NAMES or name in payload:
-            raise DisclosureError(f"a disclosure names {name!r}, which the issuer signs in clear")
+            raise DisclosureError(f"a disclosure names the reserved claim {_shorten(name)}")
+        if name in NEVER_DISCLOSED or name in payload:
+            raise DisclosureError(
+                f"a disclosure names {_shorten(name)}, which the issuer signs in clear"
+            )
         if name in claims:
-            raise DisclosureError(f"claim {name!r} is disclosed twice")
+            raise DisclosureError(f"claim {_shorten(name)} is disclosed twice")
         if _has_sd_keys(value):
-            raise DisclosureError(f"claim {name!r} nests selective disclosure (not supported)")
+            raise DisclosureError(
+                f"claim {_shorten(name)} nests selective disclosure (not supported)"
+            )
         claims[name] = value
     return Verified(header=header, payload=payload, claims=claims, issuer_jwt=issuer_jwt)
 
@@ -380,29 +389,27 @@ def _peek(issuer_jwt: str) -> tuple[dict[str, Any], dict[str, Any]]:
 def _check_header(header: Mapping[str, Any]) -> None:
     typ = header.get("typ")
     if typ not in ACCEPTED_TYPS:
-        raise FormatError(f"typ {typ!r} is not {TYP_VC_SD_JWT!r} or {TYP_DC_SD_JWT!r}")
+        raise FormatError(f"typ {_shorten(typ)} is not {TYP_VC_SD_JWT!r} or {TYP_DC_SD_JWT!r}")
 
 
-def _check_payload(payload: Mapping[str, Any]) -> frozenset[str]:
+def _check_payload(payload: Mapping[str, Any]) -> list[str]:
     """Check the signed payload's SD-JWT and SD-JWT VC claims; return its ``_sd`` digests."""
     if "_sd_alg" not in payload:
         raise FormatError("the payload has no _sd_alg")
     if payload["_sd_alg"] != HASH_ALG:
-        raise FormatError(f"unsupported _sd_alg {payload['_sd_alg']!r}; only {HASH_ALG!r}")
+        raise FormatError(f"unsupported _sd_alg {_shorten(payload['_sd_alg'])}; only {HASH_ALG!r}")
     sd = payload.get("_sd", [])
     if not isinstance(sd, list) or not all(isinstance(d, str) for d in sd):
         raise FormatError("_sd is not an array of strings")
-    if len(set(sd)) != len(sd):
-        raise DisclosureError("the signed _sd lists the same digest twice")
     for name, value in payload.items():
         if name not in RESERVED_NAMES and _has_sd_keys(value):
-            raise FormatError(f"claim {name!r} nests selective disclosure (not supported)")
+            raise FormatError(f"claim {_shorten(name)} nests selective disclosure (not supported)")
     if not isinstance(payload.get("vct"), str):
         raise FormatError("the payload has no string vct")
     for name, kind in (("iss", str), ("iat", int), ("nbf", int), ("exp", int), ("status", dict)):
         if name in payload and not _is(payload[name], kind):
             raise FormatError(f"claim {name!r} is not a {kind.__name__}")
-    return frozenset(sd)
+    return sd
 
 
 def _decode_disclosure(item: str) -> tuple[str, str, Any]:
@@ -491,6 +498,12 @@ def _is(value: Any, kind: type) -> bool:
 def _time(payload: Mapping[str, Any], name: str) -> int | None:
     value = payload.get(name)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _shorten(value: Any) -> str:
+    # Names and header values come from whoever made the SD-JWT; keep messages short.
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _salt() -> str:

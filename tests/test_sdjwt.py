@@ -166,7 +166,6 @@ CLAIM_NAMES = st.text(st.characters(codec="utf-8"), min_size=1).filter(
     lambda name: (
         name not in {"_sd", "...", "_sd_alg", "license_id"}
         and name not in {"iss", "iat", "nbf", "exp", "vct", "vct#integrity", "status", "cnf"}
-        and name not in {"sub", "jti"}
     )
 )
 JSON_TEXT = st.text(st.characters(codec="utf-8"))
@@ -636,6 +635,13 @@ class TestDisclosureErrors:
         with pytest.raises(DisclosureError, match="same digest twice"):
             verify(signed(payload, [disclosure]), TRUST)
 
+    def test_disclosures_are_checked_only_after_the_signature(self) -> None:
+        disclosure = encode_disclosure("c2FsdHNhbHRzYWx0", "name", "张三")
+        payload = base_payload(_sd=[digest(disclosure), digest(disclosure)])
+        stranger = new_signer(key_id="market-2026")
+        with pytest.raises(SignatureError):
+            verify(signed(payload, [disclosure], signer=stranger), TRUST)
+
     def test_one_claim_name_in_two_disclosures(self) -> None:
         first = encode_disclosure("c2FsdC1vbmU", "name", "张三")
         second = encode_disclosure("c2FsdC10d28", "name", "李四")
@@ -643,7 +649,7 @@ class TestDisclosureErrors:
         with pytest.raises(DisclosureError, match="disclosed twice"):
             verify(signed(payload, [first, second]), TRUST)
 
-    @pytest.mark.parametrize("name", ["license_id", "iss", "exp", "status", "cnf"])
+    @pytest.mark.parametrize("name", ["license_id", "iss", "exp", "status", "cnf", "vct#integrity"])
     def test_a_name_the_issuer_signs_in_clear(self, name: str) -> None:
         # exp, status and cnf are absent from the payload: still never disclosable.
         disclosure = encode_disclosure("c2FsdHNhbHRzYWx0", name, "forged")
@@ -684,6 +690,15 @@ class TestDisclosureErrors:
         with pytest.raises(DisclosureError, match="base64url"):
             verify(signed(payload, [disclosure]), TRUST)
 
+    def test_sub_and_iat_may_be_disclosed_by_other_issuers(self) -> None:
+        sub = encode_disclosure("c2FsdC1vbmU", "sub", "holder-7")
+        iat = encode_disclosure("c2FsdC10d28", "iat", NOW)
+        payload = base_payload(_sd=sorted([digest(sub), digest(iat)]))
+        del payload["iat"]
+        verified = verify(signed(payload, [sub, iat]), TRUST)
+        assert verified.claims == {"sub": "holder-7", "iat": NOW}
+        assert verified.iat is None  # the clear iat is what Verified exposes
+
     def test_nested_selective_disclosure_in_a_disclosed_value(self) -> None:
         disclosure = encode_disclosure("c2FsdHNhbHRzYWx0", "address", {"_sd": [RFC_DIGEST]})
         payload = base_payload(_sd=[digest(disclosure)])
@@ -698,3 +713,10 @@ class TestDisclosureErrors:
             verify(f"{issued.issuer_jwt}~{edited}~", TRUST)
         assert "resident_id" in str(caught.value)
         assert "1101051949" not in str(caught.value)
+
+    def test_foreign_names_are_cut_short_in_messages(self) -> None:
+        name = "x" * 1000
+        disclosure = encode_disclosure("c2FsdHNhbHRzYWx0", name, 1)
+        with pytest.raises(DisclosureError) as caught:
+            verify(signed(base_payload(), [disclosure]), TRUST)
+        assert len(str(caught.value)) < 120
