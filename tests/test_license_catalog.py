@@ -608,6 +608,16 @@ class TestSeedRefusals:
         assert "catalog.yaml: proof_items: unknown key" in problem
         (problem,) = seed_problems(write(tmp_path, {"departments": {"a": 1}}))
         assert "catalog.yaml: departments: must be a list" in problem
+        twice = {**sample_document(), "licenseTypes": []}
+        (problem,) = seed_problems(write(tmp_path, twice))
+        assert "license_types given twice" in problem
+
+    def test_a_list_field_given_a_string(self, tmp_path: Path) -> None:
+        """issuer_departments given as one code instead of a list names the field."""
+        document = sample_document()
+        document["license_types"][2]["issuer_departments"] = MARKET_REGULATION
+        (problem,) = seed_problems(write(tmp_path, document))
+        assert problem.endswith("catalog.yaml: license_types[2].issuer_departments: must be a list")
 
     def test_bad_enum_names_the_nested_field(self, tmp_path: Path) -> None:
         """An unknown claim type names license_types[i].claims[j].type."""

@@ -68,8 +68,8 @@ DEFAULT_MAX_LENGTH = 1000
 """Longest string claim, in characters, when its definition gives ``max_length`` 0."""
 
 MAX_CLAIMS_BYTES = 16 * 1024
-"""Largest claims object, in bytes of compact UTF-8 JSON: an SD-JWT must stay small
-enough for a QR code's link target and for a header-sized presentation."""
+"""Largest claims object, in bytes of compact UTF-8 JSON. It bounds a license's
+SD-JWT, which carries every claim once more as a base64url disclosure."""
 
 MAX_SAFE_INTEGER = 2**53 - 1
 """Largest whole number an INTEGER claim may hold: protobuf ``Struct`` carries numbers
@@ -81,8 +81,11 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATE_TIME = re.compile(
     r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
 )
-_SEED_KEYS = {"departments": "departments", "license_types": "license_types"}
-_SEED_KEYS["licenseTypes"] = "license_types"
+_SEED_KEYS = {
+    "departments": "departments",
+    "license_types": "license_types",
+    "licenseTypes": "license_types",
+}
 _OUTPUT_ONLY = ("revision", "updated_at")
 _M = TypeVar("_M", bound=Message)
 
@@ -333,20 +336,23 @@ def load_seed(path: str | os.PathLike[str]) -> Seed:
             [f"{where}: the top level must be a mapping with departments and license_types"]
         )
     problems: list[str] = []
-    lists: dict[str, list[Any]] = {"departments": [], "license_types": []}
+    lists: dict[str, list[Any]] = {}
     for key, value in document.items():
         target = _SEED_KEYS.get(str(key))
         if target is None:
             problems.append(f"{where}: {key}: unknown key; expected departments and license_types")
+        elif target in lists:
+            problems.append(f"{where}: {key}: {target} given twice (in two spellings)")
         elif not isinstance(value, list):
             problems.append(f"{where}: {key}: must be a list of entries")
+            lists[target] = []
         else:
             lists[target] = value
     departments = _parse_entries(
-        where, "departments", lists["departments"], licenses_pb2.Department, problems
+        where, "departments", lists.get("departments", []), licenses_pb2.Department, problems
     )
     license_types = _parse_entries(
-        where, "license_types", lists["license_types"], licenses_pb2.LicenseType, problems
+        where, "license_types", lists.get("license_types", []), licenses_pb2.LicenseType, problems
     )
     problems.extend(_check_departments(where, departments))
     problems.extend(_check_license_types(where, license_types, departments))
@@ -460,7 +466,9 @@ def _locate_in_field(
     # Well-known types (Duration, Timestamp, Struct) have JSON forms of their own.
     if nested is not None and nested.full_name.startswith("google.protobuf."):
         nested = None
-    if field.is_repeated and isinstance(item, list):
+    if field.is_repeated and not isinstance(item, list):
+        return path, "must be a list"
+    if field.is_repeated:
         for index, element in enumerate(item):
             element_path = f"{path}[{index}]"
             if nested is None:
