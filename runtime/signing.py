@@ -396,10 +396,15 @@ def signer_from_private_jwk(jwk: Mapping[str, Any]) -> JoseSigner:
     key = _import_jose_key(alg, private)
     if not key.is_private:
         raise ValueError("the JWK is not a private key")
-    if alg != SM2_ALG and key.as_dict(private=False) != _import_jose_key(
-        alg, {k: v for k, v in private.items() if k != "d"}
-    ).as_dict(private=False):
-        raise ValueError("the JWK's d does not belong to its public key")
+    if not isinstance(key, SM2Key):  # Tongsuo already checked an SM2 pair
+        # joserfc builds Ed25519 keys from d alone, so x is only checked here.
+        derived = (
+            OKPKey.import_key(key.public_key)
+            if isinstance(key, OKPKey)
+            else ECKey.import_key(key.public_key)
+        ).as_dict(private=False)
+        if (derived.get("x"), derived.get("y")) != (private.get("x"), private.get("y")):
+            raise ValueError("the JWK's d does not belong to its public key")
     return JoseSigner(alg, key_id, key)
 
 
