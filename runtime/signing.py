@@ -246,25 +246,32 @@ def public_key_from_jwk(jwk: Mapping[str, Any], *, key_id: str | None = None) ->
     leaked = _PRIVATE_MEMBERS.intersection(jwk)
     if leaked:
         raise ValueError(f"the JWK carries private members {sorted(leaked)}; give a public JWK")
-    try:
-        canonical = json.dumps(dict(jwk), sort_keys=True, separators=(",", ":"))
-    except (TypeError, ValueError):
-        raise ValueError("the JWK is not a JSON object") from None
     if key_id is not None and jwk.get("kid") != key_id:
         raise ValueError(f"the JWK's kid is {_shorten(jwk.get('kid'))}, expected {key_id!r}")
-    return _public_key_from_canonical(canonical)
+    # The cache key: the sorted members when all are hashable (the usual JWK of
+    # strings), else canonical JSON (key_ops, x5c are lists).
+    cache_key: tuple[tuple[str, Any], ...] | str
+    try:
+        cache_key = tuple(sorted(jwk.items()))
+        hash(cache_key)
+    except TypeError:
+        try:
+            cache_key = json.dumps(dict(jwk), sort_keys=True, separators=(",", ":"))
+        except (TypeError, ValueError):
+            raise ValueError("the JWK is not a JSON object") from None
+    return _cached_public_key(cache_key)
 
 
 @functools.lru_cache(maxsize=1024)
-def _public_key_from_canonical(canonical: str) -> JosePublicKey:
-    jwk: dict[str, Any] = json.loads(canonical)
+def _cached_public_key(cache_key: tuple[tuple[str, Any], ...] | str) -> JosePublicKey:
+    jwk: dict[str, Any] = json.loads(cache_key) if isinstance(cache_key, str) else dict(cache_key)
     alg, key_id = _check_jwk_metadata(jwk)
-    public = {k: v for k, v in jwk.items() if k not in ("key_ops",)}
+    public = {k: v for k, v in jwk.items() if k != "key_ops"}
     public.update({"kid": key_id, "alg": alg, "use": "sig"})
     return JosePublicKey(alg, key_id, _import_jose_key(alg, public))
 
 
-def _check_jwk_metadata(jwk: Mapping[str, Any]) -> tuple[str, str]:
+def _check_jwk_metadata(jwk: Mapping[str, Any], operation: str = "verify") -> tuple[str, str]:
     """The (alg, kid) of `jwk`, after checking kty, crv, alg, kid, use and key_ops."""
     kty, crv = jwk.get("kty"), jwk.get("crv")
     if not isinstance(kty, str) or not isinstance(crv, str) or (kty, crv) not in _CURVES:
@@ -280,6 +287,9 @@ def _check_jwk_metadata(jwk: Mapping[str, Any]) -> tuple[str, str]:
         raise ValueError("the JWK has no kid")
     if jwk.get("use", "sig") != "sig":
         raise ValueError(f"the JWK's use is {_shorten(jwk.get('use'))}, expected 'sig'")
+    key_ops = jwk.get("key_ops")
+    if key_ops is not None and (not isinstance(key_ops, list) or operation not in key_ops):
+        raise ValueError(f"the JWK's key_ops do not include {operation!r}")
     return alg, key_id
 
 
@@ -388,7 +398,7 @@ def signer_from_private_jwk(jwk: Mapping[str, Any]) -> JoseSigner:
     Checks as :func:`public_key_from_jwk` does, and that ``d`` is present and
     belongs to the public point. Raises ValueError; messages show no key material.
     """
-    alg, key_id = _check_jwk_metadata(jwk)
+    alg, key_id = _check_jwk_metadata(jwk, "sign")
     if "d" not in jwk:
         raise ValueError("the JWK has no private member d")
     private = {k: v for k, v in jwk.items() if k != "key_ops"}

@@ -255,6 +255,16 @@ class TestJwkImport:
         del jwk["alg"], jwk["use"]
         assert public_key_from_jwk(jwk).alg == signer.alg
 
+    def test_key_ops_must_allow_verify(self, signer: Signer) -> None:
+        jwk = signer.public_key().jwk()
+        assert public_key_from_jwk(jwk | {"key_ops": ["verify"]}).alg == signer.alg
+        with pytest.raises(ValueError, match="key_ops"):
+            public_key_from_jwk(jwk | {"key_ops": ["sign"]})
+
+    def test_parsed_keys_are_cached(self, signer: Signer) -> None:
+        jwk = signer.public_key().jwk()
+        assert public_key_from_jwk(jwk) is public_key_from_jwk(dict(jwk))
+
     def test_kid_mismatch_is_refused(self, signer: Signer) -> None:
         with pytest.raises(ValueError, match="kid"):
             public_key_from_jwk(signer.public_key().jwk(), key_id="someone-else")
