@@ -135,7 +135,8 @@ _CURVES: dict[tuple[str, str], str] = {
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 """JWK members that carry private key material (RFC 7518 section 6)."""
 
-_COORDINATE_SIZES: dict[str, int] = {"EdDSA": 32, "ES256": 32, SM2_ALG: 32}
+_COORDINATE_SIZE = 32
+"""Bytes in each JWK coordinate (x, y, d) of every supported curve."""
 
 
 # --- the JWS registry ------------------------------------------------------------
@@ -196,7 +197,7 @@ class JosePublicKey:
         """
         registry = _REGISTRIES[self.alg]
         try:
-            signed = jws_extract(jws, registry)
+            signed = jose_jws.extract_compact(jws.encode("ascii"), registry=registry)
         except (JoseError, ValueError, UnicodeError):
             raise SignatureError("the JWS is not a valid compact serialization") from None
         header = signed.protected
@@ -212,8 +213,10 @@ class JosePublicKey:
             raise SignatureError("the JWS uses RFC 7797 unencoded payloads, which are refused")
         try:
             valid = jose_jws.validate_compact(signed, self.jose_key, registry=registry)
-        except (JoseError, ValueError):
-            raise SignatureError("the JWS header is not acceptable") from None
+        except JoseError as error:
+            raise SignatureError(f"the JWS header is refused: {error.description}") from None
+        except ValueError:
+            raise SignatureError("the JWS header is refused") from None
         if not valid:
             raise SignatureError(f"the {self.alg} signature does not verify")
         return dict(header), signed.payload
@@ -221,11 +224,6 @@ class JosePublicKey:
     def jwk(self) -> dict[str, Any]:
         """The public JWK (RFC 7517) with ``kid``, ``alg`` and ``use`` = ``sig``."""
         return dict(self.jose_key.as_dict(private=False))
-
-
-def jws_extract(value: str, registry: JWSRegistry) -> jose_jws.CompactSignature:
-    """Parse a compact JWS without verifying it (joserfc's ``extract_compact``)."""
-    return jose_jws.extract_compact(value.encode("ascii"), registry=registry)
 
 
 def _shorten(value: Any) -> str:
@@ -295,7 +293,7 @@ def _check_jwk_metadata(jwk: Mapping[str, Any], operation: str = "verify") -> tu
 
 def _import_jose_key(alg: str, jwk: dict[str, Any]) -> ECKey | OKPKey:
     """Parse `jwk` (kty/crv already checked against `alg`) into a joserfc key."""
-    size = _COORDINATE_SIZES[alg]
+    size = _COORDINATE_SIZE
     for member in ("x", "y", "d"):
         value = jwk.get(member)
         if member in jwk and (not isinstance(value, str) or len(value) != (4 * size + 2) // 3):
