@@ -70,9 +70,9 @@ class Stack:
         for name, build in SERVICES.items():
             port = getattr(self.settings, f"{name}_port")
             address = f"{self.settings.listen_host}:{port}"
-            running = await start_server(
-                self.settings, address, build(self.settings, self.store), source
-            )
+            # Later services call earlier ones at the ports actually bound (port 0 in tests).
+            settings = dataclasses.replace(self.settings, **targets)  # type: ignore[arg-type]
+            running = await start_server(settings, address, build(settings, self.store), source)
             running.watch_store(self.store)
             self.servers[name] = running
             targets[f"{name}_target"] = f"{self._connect_host}:{running.port}"

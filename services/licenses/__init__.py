@@ -1,16 +1,64 @@
-"""The licenses service (电子证照): issue, share and verify signed e-licenses.
-
-Only the contract is mounted so far; every RPC answers UNIMPLEMENTED (issue 4 builds it).
-"""
+"""The licenses service (电子证照): issue, share and verify signed e-licenses."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
+
 from genproto.certfree.licenses.v1 import licenses_pb2, licenses_pb2_grpc
 from runtime.config import Settings
-from runtime.server import Registration, contract_only
+from runtime.holders import HolderIndex
+from runtime.server import Registration
 from runtime.store import Store
+from services.licenses.attestation import LedgerClient
+from services.licenses.catalog import load_seed
+from services.licenses.keys import IssuerKeys
+from services.licenses.licensing import Licensing
+from services.licenses.secrets import load_secret
+from services.licenses.servicer import LicenseCatalogServicer, LicenseServicer
+from services.licenses.store import LicenseStore
+
+SAMPLE_CATALOGUE = Path(__file__).with_name("catalog.yaml")
+"""The shipped sample catalogue, seeded in development mode."""
 
 
 def registrations(settings: Settings, store: Store) -> list[Registration]:
-    """The licenses servicers, ready to mount on a server."""
-    return contract_only(licenses_pb2, licenses_pb2_grpc)
+    """The licenses servicers, ready to mount; in development the sample catalogue is seeded."""
+    license_store = LicenseStore(store)
+    ledger = LedgerClient(settings.target("ledger"), timeout=settings.upstream_timeout_seconds)
+    keys = IssuerKeys(license_store, ledger, load_secret(settings, "signing_passphrase"))
+    licensing = Licensing(
+        license_store,
+        keys,
+        ledger,
+        HolderIndex(load_secret(settings, "holder_index_key")),
+        public_url=settings.public_url,
+        status_list_ttl=timedelta(seconds=settings.status_list_ttl_seconds),
+    )
+
+    async def on_start() -> None:
+        if settings.mode == "development":
+            await licensing.seed(load_seed(SAMPLE_CATALOGUE))
+        await licensing.start()
+
+    async def on_stop() -> None:
+        await licensing.stop()
+        await ledger.close()
+
+    service = licenses_pb2.DESCRIPTOR.services_by_name
+    return [
+        Registration(
+            name=service["LicenseService"].full_name,
+            add=lambda server: licenses_pb2_grpc.add_LicenseServiceServicer_to_server(
+                LicenseServicer(licensing), server
+            ),
+            on_start=on_start,
+            on_stop=on_stop,
+        ),
+        Registration(
+            name=service["LicenseCatalogService"].full_name,
+            add=lambda server: licenses_pb2_grpc.add_LicenseCatalogServiceServicer_to_server(
+                LicenseCatalogServicer(license_store, licensing), server
+            ),
+        ),
+    ]

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import grpc
 
-from genproto.certfree.common.v1 import common_pb2
 from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
 from runtime.identity import DEPARTMENT_HEADER, ROLE_HEADER, SUBJECT_HEADER
 
@@ -40,6 +39,24 @@ class LedgerClient:
         """Close the channel."""
         await self._channel.close()
 
+    def _metadata(self, department: str) -> tuple[tuple[str, str], ...]:
+        # Until mTLS (issue 6), services call each other with the development identity
+        # headers; the ledger trusts them only when it runs with --insecure-dev.
+        return (
+            (DEPARTMENT_HEADER, department),
+            (ROLE_HEADER, "service"),
+            (SUBJECT_HEADER, "certfree-licenses"),
+        )
+
+    async def lookup(self, kind: int, artefact_sha256: bytes, department: str) -> int:
+        """The index of the entry attesting `artefact_sha256` as `kind`; AioRpcError if none."""
+        entry = await self._stub.LookupEntry(
+            ledger_pb2.LookupEntryRequest(artefact_sha256=artefact_sha256, kind=kind),  # type: ignore[arg-type]
+            metadata=self._metadata(department),
+            timeout=self._timeout,
+        )
+        return int(entry.index)
+
     async def attest(
         self, kind: int, issuer: str, artefact_id: str, artefact_sha256: bytes
     ) -> Attested:
@@ -47,16 +64,7 @@ class LedgerClient:
 
         Raises grpc.aio.AioRpcError when the ledger does not answer; the caller retries.
         """
-        # Until mTLS (issue 6), services call each other with the development identity
-        # headers; the ledger trusts them only when it runs with --insecure-dev.
-        metadata = (
-            (DEPARTMENT_HEADER, issuer),
-            (
-                ROLE_HEADER,
-                common_pb2.Role.Name(common_pb2.ROLE_SERVICE).removeprefix("ROLE_").lower(),
-            ),
-            (SUBJECT_HEADER, "certfree-licenses"),
-        )
+        metadata = self._metadata(issuer)
         appended = await self._stub.Append(
             ledger_pb2.AppendRequest(
                 attestation=ledger_pb2.Attestation(

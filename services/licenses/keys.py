@@ -111,7 +111,7 @@ class IssuerKeys:
         if request_key and (earlier := await self._store.request(request_key)):
             keys = {k.key_id: k for k in await self._store.keys(department)}
             return await self._attest(keys[earlier]), None, True
-        now = self._clock()
+        now = self._clock().replace(microsecond=0)  # JWT times are whole seconds
         key_id = f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
         signer = generate_signer(ALGORITHMS[algorithm], key_id)
         jwk = struct_pb2.Struct()
@@ -169,6 +169,10 @@ class IssuerKeys:
             await self._store.clear_active_key(department)
         self._signers.pop((department, key_id), None)
         return await self._attest(key)
+
+    async def all(self, department: str) -> list[licenses_pb2.IssuerKey]:
+        """Every published key of a department."""
+        return await self._store.keys(department)
 
     async def published(self, department: str, key_id: str) -> licenses_pb2.IssuerKey:
         """One published key, or NotFound."""

@@ -21,9 +21,9 @@ TAG = "{licenses}"
 STATUS_LIST_CAPACITY = 1 << 20
 """Licenses per status list: 512 KiB of 4-bit entries before compression."""
 
-# KEYS: request, license, holder index, status list, unattested.
+# KEYS: request, license, holder index, status list, unattested, license's holder.
 # ARGV: request value, license bytes, license id, issued-at score, status byte offset,
-# nibble shift (0 or 4), status value.
+# nibble shift (0 or 4), status value, holder token.
 _ISSUE = """
 local existing = redis.call('GET', KEYS[1])
 if existing then
@@ -38,6 +38,7 @@ local old = string.byte(redis.call('GETRANGE', KEYS[4], offset, offset)) or 0
 local keep = shift == 0 and (old - old % 16) or (old % 16)
 redis.call('SETRANGE', KEYS[4], offset, string.char(keep + tonumber(ARGV[7]) * 2 ^ shift))
 redis.call('SADD', KEYS[5], ARGV[3])
+redis.call('SET', KEYS[6], ARGV[8])
 return false
 """
 
@@ -198,6 +199,7 @@ class LicenseStore:
                 f"{TAG}:holder:{holder}",
                 self._status_key(license.issuer_department, slot),
                 f"{TAG}:unattested",
+                f"{TAG}:license-holder:{license.license_id}",
             ],
             args=[
                 request_value,
@@ -207,10 +209,16 @@ class LicenseStore:
                 slot.offset,
                 slot.shift,
                 status_value,
+                holder,
             ],
         )
         await self._store.wait_durable()
         return None if existing is None else _bytes(existing).decode()
+
+    async def holder_of(self, license_id: str) -> str | None:
+        """The holder index token of a license, or None."""
+        value = await self._redis.get(f"{TAG}:license-holder:{license_id}")
+        return None if value is None else _bytes(value).decode()
 
     async def request(self, request_key: str) -> str | None:
         """The value stored under an idempotency key, or None."""

@@ -1,0 +1,776 @@
+"""The licenses service's work: issue, change status, present and verify licenses.
+
+Between the thin servicer and the pure rules (catalog, identifier, status, sdjwt): each
+method reads what it needs, applies the rules, writes through the store in one script,
+and attests in the ledger. A license is stored before it is attested; if the ledger
+does not answer, the license stays in the store's "unattested" set and the next call
+with the same request id (or the background retry) attests it — ledger appends are
+idempotent, so a retry never makes a second entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import json
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import grpc
+from google.protobuf import json_format, struct_pb2
+
+from genproto.certfree.common.v1 import common_pb2
+from genproto.certfree.licenses.v1 import licenses_pb2
+from runtime import sdjwt
+from runtime.errors import (
+    AlreadyExists,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unavailable,
+)
+from runtime.holders import HolderIndex
+from runtime.identity import Caller
+from runtime.logs import get_logger
+from runtime.signing import SignatureError
+from services.licenses import catalog, status
+from services.licenses.attestation import LICENSE_ISSUED, LICENSE_STATUS_CHANGED, LedgerClient
+from services.licenses.identifier import LicenseId, new_serial
+from services.licenses.keys import IssuerKeys, KeyUnusable, algorithm_of, check_usable
+from services.licenses.status_list import (
+    TOKEN_TYPE,
+    StatusList,
+    StatusReference,
+    parse_status_claim,
+    status_claim,
+    token_claims,
+)
+from services.licenses.store import STATUS_LIST_CAPACITY, Changed, LicenseStore, StatusSlot
+
+Clock = Callable[[], datetime]
+_log = get_logger("licenses")
+CHECK = licenses_pb2
+
+
+def holder_token(index: HolderIndex, holder: common_pb2.HolderRef) -> str:
+    """The holder's index token (keyed HMAC); refuses a bad check character."""
+    if holder.WhichOneof("id") == "resident_id":
+        return index.of_resident_id(holder.resident_id)
+    return index.of_uscc(holder.uscc)
+
+
+def _content_hash(*parts: Any) -> str:
+    canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _status_uri(public_url: str, department: str, list_number: int) -> str:
+    return f"{public_url}/v1/departments/{department}/status-lists/{list_number}"
+
+
+def _ts(moment: datetime) -> Any:
+    from google.protobuf import timestamp_pb2
+
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One verification check's outcome."""
+
+    check: int
+    outcome: int
+    detail: str = ""
+
+
+class Licensing:
+    """Licenses of every department, on one store and one ledger."""
+
+    def __init__(
+        self,
+        store: LicenseStore,
+        keys: IssuerKeys,
+        ledger: LedgerClient,
+        holders: HolderIndex,
+        *,
+        public_url: str,
+        status_list_ttl: timedelta,
+        clock: Clock = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self.keys = keys
+        self._ledger = ledger
+        self.holders = holders
+        self._public_url = public_url
+        self.status_list_ttl = status_list_ttl
+        self._clock = clock
+        self._retry_task: asyncio.Task[None] | None = None
+
+    # --- catalogue -------------------------------------------------------------------
+
+    async def license_type(self, code: str) -> licenses_pb2.LicenseType:
+        """A license type by code, or NotFound."""
+        found = await self._store.catalogue_entry("types", code)
+        if found is None:
+            raise NotFound(f"no license type {code} in the catalogue")
+        license_type = licenses_pb2.LicenseType.FromString(found[0])
+        license_type.revision = found[1]
+        return license_type
+
+    async def seed(self, seed: catalog.Seed) -> None:
+        """Store the seed file's entries that the store does not have yet (never overwrites)."""
+        for kind, entries in (("departments", seed.departments), ("types", seed.license_types)):
+            existing = await self._store.catalogue(kind)
+            for entry in entries:
+                if entry.code not in existing:
+                    entry.updated_at.FromDatetime(self._clock())
+                    await self._store.upsert(kind, entry.code, entry.SerializeToString(), 0)
+
+    # --- issue -----------------------------------------------------------------------
+
+    async def issue(
+        self, caller: Caller, request: licenses_pb2.IssueLicenseRequest
+    ) -> tuple[licenses_pb2.License, bool]:
+        """Issue (or find the earlier issuance under the same request id); (license, duplicate)."""
+        license_type = await self.license_type(request.license_type_code)
+        catalog.check_authority(license_type, caller.department_code)
+        holder = holder_token(self.holders, request.holder)
+        self._check_holder_kind(license_type, request.holder)
+        claims = catalog.check_claims(license_type, json_format.MessageToDict(request.claims))
+        fingerprint = _content_hash(
+            request.license_type_code,
+            holder,
+            claims,
+            request.valid_from.ToJsonString() if request.HasField("valid_from") else None,
+            request.valid_until.ToJsonString() if request.HasField("valid_until") else None,
+        )
+        request_key = f"issue:{caller.department_code}:{request.request_id}"
+        earlier = await self._store.request(request_key)
+        if earlier is not None:
+            return await self._replay(earlier, fingerprint), True
+        now = self._clock()
+        valid_from = request.valid_from.ToDatetime(UTC) if request.HasField("valid_from") else now
+        if request.HasField("valid_until"):
+            valid_until: datetime | None = request.valid_until.ToDatetime(UTC)
+        elif license_type.HasField("default_validity"):
+            valid_until = valid_from + license_type.default_validity.ToTimedelta()
+        else:
+            valid_until = None
+        if valid_until is not None and valid_until <= valid_from:
+            raise InvalidArgument(
+                "valid_until must be after valid_from",
+                field_violations=[FieldViolation("valid_until", "must be after valid_from")],
+            )
+        license_id = LicenseId(request.license_type_code, caller.department_code, new_serial(), 1)
+        license, slot = await self._sign(
+            license_type, license_id, claims, now, valid_from, valid_until, predecessor=""
+        )
+        stored = await self._store.issue(
+            request_key=request_key,
+            request_value=f"{fingerprint} {license.license_id}",
+            license=license,
+            holder=holder,
+            slot=slot,
+            status_value=status.status_list_value(status.VALID),
+        )
+        if stored is not None:  # a concurrent retry won the race
+            return await self._replay(stored, fingerprint), True
+        return await self._attest_pending(license.license_id), False
+
+    def _check_holder_kind(
+        self, license_type: licenses_pb2.LicenseType, holder: common_pb2.HolderRef
+    ) -> None:
+        kind = (
+            common_pb2.HOLDER_KIND_PERSON
+            if holder.WhichOneof("id") == "resident_id"
+            else common_pb2.HOLDER_KIND_ORGANISATION
+        )
+        if kind not in license_type.holder_kinds:
+            raise InvalidArgument(
+                f"license type {license_type.code} is not issued to this kind of holder",
+                field_violations=[
+                    FieldViolation(
+                        "holder", "this license type is not issued to this kind of holder"
+                    )
+                ],
+            )
+
+    async def _replay(self, earlier: str, fingerprint: str) -> licenses_pb2.License:
+        stored_fingerprint, _, license_id = earlier.partition(" ")
+        if stored_fingerprint != fingerprint:
+            raise AlreadyExists(
+                "this request_id was used for a different issuance",
+                metadata={"license_id": license_id},
+            )
+        return await self._attest_pending(license_id)
+
+    async def _sign(
+        self,
+        license_type: licenses_pb2.LicenseType,
+        license_id: LicenseId,
+        claims: Mapping[str, Any],
+        now: datetime,
+        valid_from: datetime,
+        valid_until: datetime | None,
+        *,
+        predecessor: str,
+    ) -> tuple[licenses_pb2.License, StatusSlot]:
+        issuer = license_id.issuer
+        signer = await self.keys.signer(issuer)
+        slot = await self._store.next_status_slot(issuer)
+        uri = _status_uri(self._public_url, issuer, slot.list_number)
+        visible: dict[str, Any] = {"license_id": str(license_id)}
+        if predecessor:
+            visible["predecessor_id"] = predecessor
+        issued = sdjwt.issue(
+            signer,
+            vct=license_type.code,
+            issuer=issuer,
+            issued_at=int(now.timestamp()),
+            not_before=int(valid_from.timestamp()),
+            expires=None if valid_until is None else int(valid_until.timestamp()),
+            visible=visible,
+            disclosable=claims,
+            status=status_claim(StatusReference(slot.index, uri)),
+        )
+        struct = struct_pb2.Struct()
+        struct.update(claims)
+        license = licenses_pb2.License(
+            license_id=str(license_id),
+            license_type_code=license_type.code,
+            issuer_department=issuer,
+            version=license_id.version,
+            predecessor_id=predecessor,
+            status=status.VALID,
+            claims=struct,
+            sd_jwt=issued.sd_jwt,
+            issuer_jwt_sha256=issued.issuer_jwt_sha256,
+            key_id=signer.key_id,
+            algorithm=algorithm_of(signer.alg),  # type: ignore[arg-type]
+            status_list_uri=uri,
+            status_list_index=slot.index,
+        )
+        license.issued_at.FromDatetime(datetime.fromtimestamp(int(now.timestamp()), UTC))
+        license.valid_from.FromDatetime(datetime.fromtimestamp(int(valid_from.timestamp()), UTC))
+        if valid_until is not None:
+            license.valid_until.FromDatetime(
+                datetime.fromtimestamp(int(valid_until.timestamp()), UTC)
+            )
+        return license, slot
+
+    # --- attestation -----------------------------------------------------------------
+
+    async def _attest_pending(self, license_id: str) -> licenses_pb2.License:
+        """Attest what of the license is not in the ledger yet; the license as stored after.
+
+        Raises Unavailable when the ledger does not answer (the license stays stored and
+        queued; a retry with the same request id finishes it).
+        """
+        for _ in range(5):
+            found = await self._store.license(license_id)
+            if found is None:
+                raise NotFound(f"no license {license_id}")
+            license, before = found
+            after = licenses_pb2.License()
+            after.CopyFrom(license)
+            try:
+                if not after.HasField("ledger_index"):
+                    attested = await self._ledger.attest(
+                        LICENSE_ISSUED,
+                        after.issuer_department,
+                        after.license_id,
+                        after.issuer_jwt_sha256,
+                    )
+                    after.ledger_index = attested.index
+                    after.ledger_receipt = attested.receipt
+                for change in after.status_history:
+                    if not change.HasField("ledger_index"):
+                        attested = await self._ledger.attest(
+                            LICENSE_STATUS_CHANGED,
+                            after.issuer_department,
+                            after.license_id,
+                            change_sha256(after.license_id, change),
+                        )
+                        change.ledger_index = attested.index
+            except grpc.aio.AioRpcError as error:
+                _log.warning("the ledger did not attest; queued", code=error.code().name)
+                raise Unavailable(
+                    "the license is stored but the ledger did not answer; retry with the same "
+                    "request_id to finish, or wait for the background retry"
+                ) from None
+            if after == license or await self._store.save_attested(before, after):
+                return after
+        raise Unavailable("the license kept changing while it was being attested; retry")
+
+    async def retry_unattested(self) -> int:
+        """Attest every queued license once; how many were finished."""
+        done = 0
+        for license_id in await self._store.unattested():
+            with contextlib.suppress(Unavailable, NotFound):
+                await self._attest_pending(license_id)
+                done += 1
+        return done
+
+    async def start(self) -> None:
+        """Start the background retry of unattested licenses."""
+        self._retry_task = asyncio.create_task(self._retry_loop(), name="licenses attest retry")
+
+    async def stop(self) -> None:
+        """Stop the background retry."""
+        if self._retry_task is not None:
+            self._retry_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retry_task
+
+    async def _retry_loop(self) -> None:
+        while True:
+            await asyncio.sleep(5)
+            with contextlib.suppress(Exception):
+                await self.retry_unattested()
+
+    # --- read ------------------------------------------------------------------------
+
+    async def get(self, license_id: str) -> licenses_pb2.License:
+        """A license by identifier, or NotFound."""
+        LicenseId.parse(license_id)
+        found = await self._store.license(license_id)
+        if found is None:
+            raise NotFound(f"no license {license_id}")
+        return found[0]
+
+    async def holder_licenses(
+        self, holder: common_pb2.HolderRef, request: licenses_pb2.ListHolderLicensesRequest
+    ) -> list[licenses_pb2.License]:
+        """A holder's licenses, filtered as the request asks, newest first."""
+        found = await self._store.holder_licenses(holder_token(self.holders, holder))
+        return [
+            license
+            for license in found
+            if (
+                not request.license_type_code
+                or license.license_type_code == request.license_type_code
+            )
+            and (not request.statuses or license.status in request.statuses)
+            and (request.include_superseded or not license.successor_id)
+        ]
+
+    async def record_access(
+        self,
+        caller: Caller,
+        holder: str,
+        kind: int,
+        purpose: common_pb2.AccessPurpose,
+        *,
+        license_id: str = "",
+        disclosed: Sequence[str] = (),
+    ) -> str:
+        """Write an access to the holder's access view; its id."""
+        now = self._clock()
+        access_id = f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(5)}"
+        access = licenses_pb2.LicenseAccess(
+            access_id=access_id,
+            kind=kind,  # type: ignore[arg-type]
+            license_id=license_id,
+            department_code=caller.department_code,
+            role=caller.role,  # type: ignore[arg-type]
+            subject=caller.subject,
+            purpose=purpose,
+            disclosed_claims=list(disclosed),
+        )
+        access.accessed_at.FromDatetime(now)
+        await self._store.record_access(holder, access)
+        return access_id
+
+    async def holder_of(self, license_id: str) -> str:
+        """The index token of a stored license's holder."""
+        holder = await self._store.holder_of(license_id)
+        if holder is None:
+            raise NotFound(f"no license {license_id}")
+        return holder
+
+    # --- status ----------------------------------------------------------------------
+
+    async def change_status(
+        self, caller: Caller, request: licenses_pb2.ChangeLicenseStatusRequest
+    ) -> tuple[licenses_pb2.License, licenses_pb2.LicenseStatusChange, bool]:
+        """Move a license to another status, if allowed; attested; (license, change, duplicate)."""
+        license = await self.get(request.license_id)
+        if license.issuer_department != caller.department_code:
+            raise PermissionDenied(
+                f"only the issuing department {license.issuer_department} changes its status",
+                reason=common_pb2.OUTSIDE_AUTHORITY,
+            )
+        request_key = (
+            f"status:{request.license_id}:{request.request_id}" if request.request_id else ""
+        )
+        fingerprint = _content_hash(request.status, request.reason)
+        if request_key and (earlier := await self._store.request(request_key)):
+            if earlier.partition(" ")[0] != fingerprint:
+                raise AlreadyExists("this request_id was used for a different status change")
+            current = await self._attest_pending(request.license_id)
+            position = int(earlier.partition(" ")[2])
+            return current, current.status_history[position], True
+        for _ in range(5):
+            found = await self._store.license(request.license_id)
+            assert found is not None
+            license, before = found
+            status.check_transition(license.status, request.status)
+            change = licenses_pb2.LicenseStatusChange(
+                from_status=license.status,
+                to_status=request.status,
+                reason=request.reason,
+                actor=common_pb2.Caller(
+                    department_code=caller.department_code,
+                    role=caller.role,  # type: ignore[arg-type]
+                    subject=caller.subject,
+                ),
+            )
+            change.changed_at.FromDatetime(self._clock())
+            after = licenses_pb2.License()
+            after.CopyFrom(license)
+            after.status = request.status
+            after.status_history.append(change)
+            slot = StatusSlot(self._list_number(after.status_list_uri), after.status_list_index)
+            try:
+                earlier = await self._store.update(
+                    before,
+                    after,
+                    slot=slot,
+                    status_value=status.status_list_value(request.status),
+                    request_key=request_key,
+                    request_value=f"{fingerprint} {len(after.status_history) - 1}",
+                )
+            except Changed:
+                continue
+            if earlier is not None:
+                current = await self._attest_pending(request.license_id)
+                return current, current.status_history[int(earlier.partition(" ")[2])], True
+            current = await self._attest_pending(request.license_id)
+            return current, current.status_history[-1], False
+        raise Unavailable("the license kept changing; retry")
+
+    async def status_of(self, department: str, reference: StatusReference) -> int:
+        """The status a department's list gives for `reference` (its own list URI only)."""
+        prefix = f"{self._public_url}/v1/departments/{department}/status-lists/"
+        if not reference.uri.startswith(prefix) or not reference.uri[len(prefix) :].isdigit():
+            raise ValueError(f"the status list {reference.uri} is not the issuer's list here")
+        raw = await self._store.status_list(department, int(reference.uri[len(prefix) :]))
+        byte = raw[reference.idx // 2] if reference.idx // 2 < len(raw) else 0
+        return int(status.status_from_list_value((byte >> (4 * (reference.idx % 2))) & 0x0F))
+
+    async def ledger_index(self, artefact_sha256: bytes, issuer: str) -> int:
+        """Where the ledger attests an issuer-signed JWT; AioRpcError NOT_FOUND if nowhere."""
+        return await self._ledger.lookup(LICENSE_ISSUED, artefact_sha256, issuer)
+
+    async def present(
+        self, caller: Caller, request: licenses_pb2.PresentLicenseRequest
+    ) -> tuple[str, dict[str, Any], str]:
+        """A presentation disclosing only the chosen claims; (presentation, claims, access id)."""
+        license = await self.get(request.license_id)
+        unknown = sorted(set(request.disclose) - set(json_format.MessageToDict(license.claims)))
+        if unknown:
+            raise InvalidArgument(
+                "the license carries no such claims",
+                field_violations=[
+                    FieldViolation("disclose", f"not a claim of this license: {name}")
+                    for name in unknown
+                ],
+            )
+        presentation = sdjwt.present(license.sd_jwt, request.disclose)
+        claims = {
+            k: v
+            for k, v in json_format.MessageToDict(license.claims).items()
+            if k in request.disclose
+        }
+        access_id = await self.record_access(
+            caller,
+            await self.holder_of(license.license_id),
+            licenses_pb2.ACCESS_KIND_PRESENTATION,
+            request.purpose,
+            license_id=license.license_id,
+            disclosed=sorted(request.disclose),
+        )
+        return presentation, claims, access_id
+
+    def status_uri(self, department: str, list_number: int) -> str:
+        """The URI of a department's status list (what licenses' status claims carry)."""
+        return _status_uri(self._public_url, department, list_number)
+
+    async def accesses(
+        self, holder: str, start: int, count: int
+    ) -> list[licenses_pb2.LicenseAccess]:
+        """A page of a holder's access view, newest first."""
+        return await self._store.accesses(holder, start, count)
+
+    @staticmethod
+    def _list_number(uri: str) -> int:
+        return int(uri.rsplit("/", 1)[1])
+
+    async def status_list_token(
+        self, department: str, list_number: int
+    ) -> tuple[str, datetime, datetime]:
+        """The department's signed Status List Token: (token, iat, exp)."""
+        if list_number > await self._store.status_lists(department):
+            raise NotFound(f"department {department} has no status list {list_number}")
+        raw = await self._store.status_list(department, list_number)
+        size = STATUS_LIST_CAPACITY if raw else 2
+        entries = StatusList.from_bytes(raw.ljust(size // 2, b"\0"), status.STATUS_LIST_BITS)
+        now = self._clock().replace(microsecond=0)
+        expires = now + 10 * self.status_list_ttl
+        claims = token_claims(
+            entries,
+            uri=_status_uri(self._public_url, department, list_number),
+            issued_at=now,
+            expires_at=expires,
+            ttl=self.status_list_ttl,
+            issuer=department,
+        )
+        signer = await self.keys.signer(department)
+        token = signer.sign_compact({"typ": TOKEN_TYPE}, json.dumps(claims).encode())
+        return token, now, expires
+
+
+def change_sha256(license_id: str, change: licenses_pb2.LicenseStatusChange) -> bytes:
+    """SHA-256 of a status change as the ledger attests it (no personal data in it)."""
+    record = {
+        "license_id": license_id,
+        "from": licenses_pb2.LicenseStatus.Name(change.from_status),
+        "to": licenses_pb2.LicenseStatus.Name(change.to_status),
+        "reason_sha256": hashlib.sha256(change.reason.encode()).hexdigest(),
+        "actor": change.actor.department_code,
+        "at": change.changed_at.ToJsonString(),
+    }
+    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).digest()
+
+
+def _peek(sd_jwt_text: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The unverified header and payload of the issuer-signed JWT (to find the key)."""
+    parts = sd_jwt_text.split("~", 1)[0].split(".")
+    if len(parts) != 3:
+        raise sdjwt.FormatError("the issuer-signed JWT is not three base64url parts")
+    try:
+        decoded = [json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4))) for p in parts[:2]]
+    except ValueError:
+        raise sdjwt.FormatError(
+            "the issuer-signed JWT's header or payload is not base64url JSON"
+        ) from None
+    if not all(isinstance(d, dict) for d in decoded):
+        raise sdjwt.FormatError("the issuer-signed JWT's header or payload is not a JSON object")
+    return decoded[0], decoded[1]
+
+
+class Verification:
+    """Runs the checks of VerifyLicense in order; a failed check skips those that need it."""
+
+    ORDER = (
+        CHECK.VERIFICATION_CHECK_FORMAT,
+        CHECK.VERIFICATION_CHECK_ISSUER_KEY,
+        CHECK.VERIFICATION_CHECK_SIGNATURE,
+        CHECK.VERIFICATION_CHECK_DISCLOSURES,
+        CHECK.VERIFICATION_CHECK_ISSUER_AUTHORITY,
+        CHECK.VERIFICATION_CHECK_SCHEMA,
+        CHECK.VERIFICATION_CHECK_VALIDITY_WINDOW,
+        CHECK.VERIFICATION_CHECK_STATUS,
+        CHECK.VERIFICATION_CHECK_LEDGER_INCLUSION,
+    )
+
+    def __init__(self) -> None:
+        self.response = licenses_pb2.VerifyLicenseResponse()
+        self._done: dict[int, int] = {}
+
+    def record(self, check: int, outcome: int, detail: str = "") -> None:
+        """Record one check's outcome."""
+        self._done[check] = outcome
+        self.response.checks.add(check=check, outcome=outcome, detail=detail)
+
+    def passed(self, check: int) -> None:
+        """The check passed."""
+        self.record(check, licenses_pb2.CHECK_OUTCOME_PASSED)
+
+    def failed(self, check: int, detail: str) -> None:
+        """The check failed, saying why."""
+        self.record(check, licenses_pb2.CHECK_OUTCOME_FAILED, detail)
+
+    def finish(self) -> licenses_pb2.VerifyLicenseResponse:
+        """Mark every check not run as skipped; valid only if every check passed."""
+        for check in self.ORDER:
+            if check not in self._done:
+                self.record(check, licenses_pb2.CHECK_OUTCOME_SKIPPED, "an earlier check failed")
+        order = {check: position for position, check in enumerate(self.ORDER)}
+        self.response.checks.sort(key=lambda c: order[c.check])
+        self.response.valid = all(
+            c.outcome == licenses_pb2.CHECK_OUTCOME_PASSED for c in self.response.checks
+        )
+        return self.response
+
+
+async def verify_license(
+    licensing: Licensing,
+    request: licenses_pb2.VerifyLicenseRequest,
+    now: datetime,
+) -> licenses_pb2.VerifyLicenseResponse:
+    """Every check of a presented SD-JWT; never raises for a bad SD-JWT, only for the store."""
+    run = Verification()
+    response = run.response
+    at = request.verify_at.ToDatetime(UTC) if request.HasField("verify_at") else now
+    try:
+        header, payload = _peek(request.sd_jwt)
+        issuer, key_id = payload.get("iss"), header.get("kid")
+        if not isinstance(issuer, str) or not isinstance(key_id, str):
+            raise sdjwt.FormatError("the JWT names no issuer (iss) or no key (kid)")
+    except sdjwt.FormatError as error:
+        run.failed(CHECK.VERIFICATION_CHECK_FORMAT, str(error))
+        return run.finish()
+    response.issuer_department, response.key_id = issuer, key_id
+    try:
+        public, published = await licensing.keys.public_key(issuer, key_id)
+        issued_at = datetime.fromtimestamp(int(payload.get("iat", 0)), UTC)
+        check_usable(published, issued_at)
+    except (NotFound, InvalidArgument, KeyUnusable, ValueError, TypeError) as error:
+        detail = error.message if isinstance(error, NotFound | InvalidArgument) else str(error)
+        try:
+            sdjwt.verify(request.sd_jwt, lambda h, p: _refuse_key(detail))
+        except sdjwt.FormatError as format_error:
+            run.failed(CHECK.VERIFICATION_CHECK_FORMAT, str(format_error))
+            return run.finish()
+        except _KeyRefused:
+            pass
+        run.passed(CHECK.VERIFICATION_CHECK_FORMAT)
+        run.failed(CHECK.VERIFICATION_CHECK_ISSUER_KEY, detail)
+        return run.finish()
+    try:
+        verified = sdjwt.verify(request.sd_jwt, lambda h, p: public)
+    except sdjwt.FormatError as error:
+        run.failed(CHECK.VERIFICATION_CHECK_FORMAT, str(error))
+        return run.finish()
+    except SignatureError as error:
+        run.passed(CHECK.VERIFICATION_CHECK_FORMAT)
+        run.passed(CHECK.VERIFICATION_CHECK_ISSUER_KEY)
+        run.failed(CHECK.VERIFICATION_CHECK_SIGNATURE, str(error))
+        return run.finish()
+    except sdjwt.DisclosureError as error:
+        for check in (
+            CHECK.VERIFICATION_CHECK_FORMAT,
+            CHECK.VERIFICATION_CHECK_ISSUER_KEY,
+            CHECK.VERIFICATION_CHECK_SIGNATURE,
+        ):
+            run.passed(check)
+        run.failed(CHECK.VERIFICATION_CHECK_DISCLOSURES, str(error))
+        return run.finish()
+    for check in (
+        CHECK.VERIFICATION_CHECK_FORMAT,
+        CHECK.VERIFICATION_CHECK_ISSUER_KEY,
+        CHECK.VERIFICATION_CHECK_SIGNATURE,
+        CHECK.VERIFICATION_CHECK_DISCLOSURES,
+    ):
+        run.passed(check)
+    response.vct = verified.vct
+    response.license_id = str(verified.visible.get("license_id", ""))
+    for name, value in (
+        ("issued_at", verified.iat),
+        ("valid_from", verified.nbf),
+        ("valid_until", verified.exp),
+    ):
+        if value is not None:
+            getattr(response, name).FromSeconds(value)
+    response.disclosed_claims.update(dict(verified.claims))
+    if request.expected_vct and request.expected_vct != verified.vct:
+        run.failed(
+            CHECK.VERIFICATION_CHECK_SCHEMA,
+            f"vct is {verified.vct}, not the expected {request.expected_vct}",
+        )
+    # Authority and schema.
+    try:
+        license_type = await licensing.license_type(verified.vct)
+        catalog.check_authority(license_type, issuer)
+        run.passed(CHECK.VERIFICATION_CHECK_ISSUER_AUTHORITY)
+    except (NotFound, PermissionDenied) as error:
+        run.failed(CHECK.VERIFICATION_CHECK_ISSUER_AUTHORITY, error.message)
+        license_type = None
+    if license_type is not None and CHECK.VERIFICATION_CHECK_SCHEMA not in run._done:
+        problems = _schema_problems(license_type, verified.claims)
+        if problems:
+            run.failed(CHECK.VERIFICATION_CHECK_SCHEMA, problems)
+        else:
+            run.passed(CHECK.VERIFICATION_CHECK_SCHEMA)
+    # Validity window.
+    if verified.nbf is not None and at.timestamp() < verified.nbf:
+        run.failed(
+            CHECK.VERIFICATION_CHECK_VALIDITY_WINDOW,
+            f"not valid before {datetime.fromtimestamp(verified.nbf, UTC).isoformat()}",
+        )
+    elif verified.exp is not None and at.timestamp() >= verified.exp:
+        run.failed(
+            CHECK.VERIFICATION_CHECK_VALIDITY_WINDOW,
+            f"expired at {datetime.fromtimestamp(verified.exp, UTC).isoformat()}",
+        )
+    else:
+        run.passed(CHECK.VERIFICATION_CHECK_VALIDITY_WINDOW)
+    # Status, from the issuer's list (the same bytes its signed Status List Token carries).
+    try:
+        reference = parse_status_claim(verified.status)
+        found = await licensing.status_of(issuer, reference)
+        response.status = found  # type: ignore[assignment]
+        if found == status.VALID:
+            run.passed(CHECK.VERIFICATION_CHECK_STATUS)
+        else:
+            run.failed(
+                CHECK.VERIFICATION_CHECK_STATUS, f"the status list says {status.status_name(found)}"
+            )
+    except ValueError as error:
+        run.failed(CHECK.VERIFICATION_CHECK_STATUS, str(error))
+    # Ledger inclusion of the issuer-signed JWT.
+    try:
+        index = await licensing.ledger_index(verified.issuer_jwt_sha256, issuer)
+    except grpc.aio.AioRpcError as error:
+        if error.code() == grpc.StatusCode.NOT_FOUND:
+            run.failed(
+                CHECK.VERIFICATION_CHECK_LEDGER_INCLUSION,
+                "the ledger holds no attestation of this license",
+            )
+        else:
+            run.record(
+                CHECK.VERIFICATION_CHECK_LEDGER_INCLUSION,
+                licenses_pb2.CHECK_OUTCOME_UNAVAILABLE,
+                "the ledger did not answer",
+            )
+    else:
+        response.ledger_index = index
+        run.passed(CHECK.VERIFICATION_CHECK_LEDGER_INCLUSION)
+    return run.finish()
+
+
+class _KeyRefused(Exception):
+    pass
+
+
+def _refuse_key(detail: str) -> Any:
+    raise _KeyRefused(detail)
+
+
+def _schema_problems(license_type: licenses_pb2.LicenseType, disclosed: Mapping[str, Any]) -> str:
+    """What of the disclosed claims does not fit the type (required claims may be withheld)."""
+    defined = {d.name: d for d in license_type.claims}
+    unknown = sorted(set(disclosed) - set(defined))
+    if unknown:
+        return f"claims outside the type's schema: {', '.join(unknown[:10])}"
+    partial = licenses_pb2.LicenseType()
+    partial.CopyFrom(license_type)
+    del partial.claims[:]
+    for definition in license_type.claims:
+        if definition.name in disclosed:
+            partial.claims.append(definition)
+    try:
+        catalog.check_claims(partial, dict(disclosed))
+    except InvalidArgument as error:
+        return "; ".join(f"{v.field}: {v.description}" for v in error.field_violations)
+    return ""

@@ -1,0 +1,296 @@
+"""gRPC face of the licenses service: decode, authorise, call Licensing, encode."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import grpc
+
+from genproto.certfree.common.v1 import common_pb2
+from genproto.certfree.licenses.v1 import licenses_pb2, licenses_pb2_grpc
+from runtime.errors import (
+    FieldViolation,
+    InvalidArgument,
+    InvalidState,
+    NotFound,
+    NotImplementedYet,
+)
+from runtime.identity import current_caller, require_role
+from services.licenses.licensing import Licensing, holder_token, verify_license
+from services.licenses.store import LicenseStore, RevisionMismatch
+
+_CACHE_CONTROL = "x-http-cache-control"  # a key of runtime.server.HTTP_HEADER_METADATA
+_READERS = (
+    common_pb2.ROLE_CLERK,
+    common_pb2.ROLE_OFFICER,
+    common_pb2.ROLE_ISSUER,
+    common_pb2.ROLE_INTAKE_SYSTEM,
+    common_pb2.ROLE_SERVICE,
+    common_pb2.ROLE_AUDITOR,
+)
+
+
+class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
+    """certfree.licenses.v1.LicenseService."""
+
+    def __init__(self, licensing: Licensing) -> None:
+        self._licensing = licensing
+
+    async def IssueLicense(
+        self, request: licenses_pb2.IssueLicenseRequest, context: grpc.aio.ServicerContext
+    ) -> licenses_pb2.IssueLicenseResponse:
+        """Issue a license signed by the caller's department."""
+        caller = require_role(common_pb2.ROLE_ISSUER)
+        license, duplicate = await self._licensing.issue(caller, request)
+        return licenses_pb2.IssueLicenseResponse(license=license, duplicate=duplicate)
+
+    async def GetLicense(
+        self, request: licenses_pb2.GetLicenseRequest, context: grpc.aio.ServicerContext
+    ) -> licenses_pb2.License:
+        """One license, for a stated purpose; recorded in the holder's access view."""
+        caller = require_role(*_READERS)
+        license = await self._licensing.get(request.license_id)
+        await self._licensing.record_access(
+            caller,
+            await self._licensing.holder_of(license.license_id),
+            licenses_pb2.ACCESS_KIND_READ,
+            request.purpose,
+            license_id=license.license_id,
+        )
+        return license
+
+    async def ListHolderLicenses(
+        self, request: licenses_pb2.ListHolderLicensesRequest, context: grpc.aio.ServicerContext
+    ) -> licenses_pb2.ListHolderLicensesResponse:
+        """A holder's licenses (the intake lookup, 免提交); recorded in the access view."""
+        caller = require_role(*_READERS)
+        if request.page_token:
+            raise InvalidArgument(
+                "page tokens are not issued: every license of the holder fits one page",
+                field_violations=[FieldViolation("page_token", "must be empty")],
+            )
+        licenses = await self._licensing.holder_licenses(request.holder, request)
+        await self._licensing.record_access(
+            caller,
+            holder_token(self._licensing.holders, request.holder),
+            licenses_pb2.ACCESS_KIND_LOOKUP,
+            request.purpose,
+        )
+        return licenses_pb2.ListHolderLicensesResponse(
+            licenses=licenses[: request.page_size or 100]
+        )
+
+    async def VerifyLicense(
+        self, request: licenses_pb2.VerifyLicenseRequest, context: grpc.aio.ServicerContext
+    ) -> licenses_pb2.VerifyLicenseResponse:
+        """Every check of a presented SD-JWT, each with its outcome."""
+        current_caller()
+        return await verify_license(self._licensing, request, datetime.now(UTC))
+
+    async def BatchVerifyLicenses(
+        self, request: licenses_pb2.BatchVerifyLicensesRequest, context: grpc.aio.ServicerContext
+    ) -> licenses_pb2.BatchVerifyLicensesResponse:
+        """VerifyLicense for up to 1,000 SD-JWTs, in order."""
+        current_caller()
+        now = datetime.now(UTC)
+        return licenses_pb2.BatchVerifyLicensesResponse(
+            results=[await verify_license(self._licensing, item, now) for item in request.requests]
+        )
+
+    async def ChangeLicenseStatus(
+        self, request: licenses_pb2.ChangeLicenseStatusRequest, context: grpc.aio.ServicerContext
+    ) -> licenses_pb2.ChangeLicenseStatusResponse:
+        """Move a license within the GB/T status set; attested."""
+        caller = require_role(common_pb2.ROLE_ISSUER)
+        license, change, duplicate = await self._licensing.change_status(caller, request)
+        return licenses_pb2.ChangeLicenseStatusResponse(
+            license=license, change=change, duplicate=duplicate
+        )
+
+    async def PresentLicense(
+        self, request: licenses_pb2.PresentLicenseRequest, context: grpc.aio.ServicerContext
+    ) -> licenses_pb2.PresentLicenseResponse:
+        """A presentation disclosing only the chosen claims, with the holder's consent."""
+        caller = require_role(*_READERS)
+        presentation, claims, access_id = await self._licensing.present(caller, request)
+        response = licenses_pb2.PresentLicenseResponse(
+            presentation=presentation, access_id=access_id
+        )
+        response.disclosed_claims.update(claims)
+        return response
+
+    async def AmendLicense(
+        self, request: licenses_pb2.AmendLicenseRequest, context: grpc.aio.ServicerContext
+    ) -> licenses_pb2.AmendLicenseResponse:
+        """Not built yet: amending issues a new version (issue 4 continues)."""
+        raise NotImplementedYet("AmendLicense is not built yet")
+
+    async def ListLicenseAccesses(
+        self, request: licenses_pb2.ListLicenseAccessesRequest, context: grpc.aio.ServicerContext
+    ) -> licenses_pb2.ListLicenseAccessesResponse:
+        """The holder's access view: who looked, when, for what purpose and case."""
+        caller = require_role(common_pb2.ROLE_AUDITOR, common_pb2.ROLE_HOLDER)
+        if caller.role == common_pb2.ROLE_AUDITOR and not request.HasField("purpose"):
+            raise InvalidArgument(
+                "an auditor states a purpose",
+                field_violations=[FieldViolation("purpose", "required for auditors")],
+            )
+        start = int(request.page_token or 0) if (request.page_token or "0").isdigit() else 0
+        size = request.page_size or 100
+        holder = holder_token(self._licensing.holders, request.holder)
+        accesses = await self._licensing.accesses(holder, start, size + 1)
+        return licenses_pb2.ListLicenseAccessesResponse(
+            accesses=accesses[:size],
+            next_page_token=str(start + size) if len(accesses) > size else "",
+        )
+
+    async def GetStatusList(
+        self, request: licenses_pb2.GetStatusListRequest, context: grpc.aio.ServicerContext
+    ) -> licenses_pb2.StatusList:
+        """A department's signed Status List Token, with caching headers for the gateway."""
+        token, issued_at, expires_at = await self._licensing.status_list_token(
+            request.department_code, request.list_number
+        )
+        ttl = self._licensing.status_list_ttl
+        context.set_trailing_metadata(
+            ((_CACHE_CONTROL, f"public, max-age={int(ttl.total_seconds())}"),)
+        )
+        response = licenses_pb2.StatusList(
+            department_code=request.department_code,
+            list_number=request.list_number,
+            uri=self._licensing.status_uri(request.department_code, request.list_number),
+            bits=4,
+            token=token,
+        )
+        response.issued_at.FromDatetime(issued_at)
+        response.expires_at.FromDatetime(expires_at)
+        response.ttl.FromTimedelta(ttl)
+        return response
+
+    async def ListIssuerKeys(
+        self, request: licenses_pb2.ListIssuerKeysRequest, context: grpc.aio.ServicerContext
+    ) -> licenses_pb2.ListIssuerKeysResponse:
+        """A department's published keys: the active one first, then newest first."""
+        keys = await self._licensing.keys.all(request.department_code)
+        keys.sort(
+            key=lambda k: (k.state != licenses_pb2.KEY_STATE_ACTIVE, -k.not_before.ToNanoseconds())
+        )
+        return licenses_pb2.ListIssuerKeysResponse(keys=keys)
+
+    async def RotateIssuerKey(
+        self, request: licenses_pb2.RotateIssuerKeyRequest, context: grpc.aio.ServicerContext
+    ) -> licenses_pb2.RotateIssuerKeyResponse:
+        """A new active key for a department (operator); the old one retires, still verifying."""
+        require_role(common_pb2.ROLE_OPERATOR)
+        key, previous, duplicate = await self._licensing.keys.rotate(
+            request.department_code, request.algorithm, request_id=request.request_id
+        )
+        response = licenses_pb2.RotateIssuerKeyResponse(key=key, duplicate=duplicate)
+        if previous is not None:
+            response.previous_key.CopyFrom(previous)
+        return response
+
+    async def MarkIssuerKeyCompromised(
+        self,
+        request: licenses_pb2.MarkIssuerKeyCompromisedRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> licenses_pb2.MarkIssuerKeyCompromisedResponse:
+        """Distrust a key's signatures from a time on (operator)."""
+        require_role(common_pb2.ROLE_OPERATOR)
+        key = await self._licensing.keys.mark_compromised(
+            request.department_code, request.key_id, request.compromised_since.ToDatetime(UTC)
+        )
+        return licenses_pb2.MarkIssuerKeyCompromisedResponse(key=key)
+
+
+class LicenseCatalogServicer(licenses_pb2_grpc.LicenseCatalogServiceServicer):
+    """certfree.licenses.v1.LicenseCatalogService."""
+
+    def __init__(self, store: LicenseStore, licensing: Licensing) -> None:
+        self._store = store
+        self._licensing = licensing
+
+    async def ListLicenseTypes(
+        self, request: licenses_pb2.ListLicenseTypesRequest, context: grpc.aio.ServicerContext
+    ) -> licenses_pb2.ListLicenseTypesResponse:
+        """License types by code, optionally those one department may issue."""
+        current_caller()
+        types = []
+        for _, (record, revision) in sorted((await self._store.catalogue("types")).items()):
+            license_type = licenses_pb2.LicenseType.FromString(record)
+            license_type.revision = revision
+            if (
+                not request.issuer_department
+                or request.issuer_department in license_type.issuer_departments
+            ):
+                types.append(license_type)
+        return licenses_pb2.ListLicenseTypesResponse(license_types=types)
+
+    async def GetLicenseType(
+        self, request: licenses_pb2.GetLicenseTypeRequest, context: grpc.aio.ServicerContext
+    ) -> licenses_pb2.LicenseType:
+        """One license type."""
+        current_caller()
+        return await self._licensing.license_type(request.license_type_code)
+
+    async def UpsertLicenseType(
+        self, request: licenses_pb2.UpsertLicenseTypeRequest, context: grpc.aio.ServicerContext
+    ) -> licenses_pb2.UpsertLicenseTypeResponse:
+        """Create or replace a license type (operator)."""
+        require_role(common_pb2.ROLE_OPERATOR)
+        entry = licenses_pb2.LicenseType()
+        entry.CopyFrom(request.license_type)
+        entry.ClearField("revision")
+        entry.updated_at.GetCurrentTime()
+        revision, created = await self._upsert(
+            "types", entry.code, entry.SerializeToString(), request.expected_revision
+        )
+        entry.revision = revision
+        return licenses_pb2.UpsertLicenseTypeResponse(license_type=entry, created=created)
+
+    async def _upsert(self, kind: str, code: str, record: bytes, expected: int) -> tuple[int, bool]:
+        try:
+            revision = await self._store.upsert(kind, code, record, expected)
+        except RevisionMismatch as error:
+            raise InvalidState(f"expected_revision {expected} is stale: {error}") from None
+        return revision, revision == 1
+
+    async def ListDepartments(
+        self, request: licenses_pb2.ListDepartmentsRequest, context: grpc.aio.ServicerContext
+    ) -> licenses_pb2.ListDepartmentsResponse:
+        """Departments by code, optionally within a region."""
+        current_caller()
+        found = []
+        for _, (record, revision) in sorted((await self._store.catalogue("departments")).items()):
+            department = licenses_pb2.Department.FromString(record)
+            department.revision = revision
+            if department.region_code.startswith(request.region_prefix):
+                found.append(department)
+        return licenses_pb2.ListDepartmentsResponse(departments=found)
+
+    async def GetDepartment(
+        self, request: licenses_pb2.GetDepartmentRequest, context: grpc.aio.ServicerContext
+    ) -> licenses_pb2.Department:
+        """One department."""
+        current_caller()
+        found = await self._store.catalogue_entry("departments", request.department_code)
+        if found is None:
+            raise NotFound(f"no department {request.department_code}")
+        department = licenses_pb2.Department.FromString(found[0])
+        department.revision = found[1]
+        return department
+
+    async def UpsertDepartment(
+        self, request: licenses_pb2.UpsertDepartmentRequest, context: grpc.aio.ServicerContext
+    ) -> licenses_pb2.UpsertDepartmentResponse:
+        """Create or replace a department (operator)."""
+        require_role(common_pb2.ROLE_OPERATOR)
+        entry = licenses_pb2.Department()
+        entry.CopyFrom(request.department)
+        entry.ClearField("revision")
+        entry.updated_at.GetCurrentTime()
+        revision, created = await self._upsert(
+            "departments", entry.code, entry.SerializeToString(), request.expected_revision
+        )
+        entry.revision = revision
+        return licenses_pb2.UpsertDepartmentResponse(department=entry, created=created)
