@@ -317,11 +317,11 @@ class TestIdentity:
 class TestUpstreams:
     """Routes reach the service that owns them; its absence is a 503."""
 
-    @pytest.mark.parametrize("path", ["/v1/departments", "/v1/proof-items"])
+    @pytest.mark.parametrize("path", ["/v1/proof-items"])
     async def test_contract_only_service_answers_501(
         self, http: httpx.AsyncClient, path: str
     ) -> None:
-        """licenses and proofs are not built yet: UNIMPLEMENTED is 501 NOT_IMPLEMENTED."""
+        """proofs is not built yet: UNIMPLEMENTED is 501 NOT_IMPLEMENTED."""
         response = await http.get(path, headers=IDENTITY)
         assert response.status_code == 501, response.text
         assert reason(response) == "NOT_IMPLEMENTED"

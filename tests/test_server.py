@@ -16,8 +16,8 @@ from grpc_status import rpc_status
 import services.licenses
 import services.proofs
 from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
-from genproto.certfree.licenses.v1 import licenses_pb2, licenses_pb2_grpc
-from genproto.certfree.proofs.v1 import proofs_pb2
+from genproto.certfree.licenses.v1 import licenses_pb2
+from genproto.certfree.proofs.v1 import proofs_pb2, proofs_pb2_grpc
 from runtime.identity import NoIdentity
 from runtime.server import Registration
 from tests.conftest import caller
@@ -161,15 +161,13 @@ class TestErrors:
         self, settings: Any, store: Any, start_ledger: Any
     ) -> None:
         """An RPC of the contract that is not built answers UNIMPLEMENTED naming the RPC."""
-        running = await start_ledger(services.licenses.registrations(settings, store))
+        running = await start_ledger(services.proofs.registrations(settings, store))
         async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
-            stub = licenses_pb2_grpc.LicenseCatalogServiceStub(channel)
+            stub = proofs_pb2_grpc.ProofCatalogServiceStub(channel)
             with pytest.raises(grpc.aio.AioRpcError) as raised:
-                await stub.ListLicenseTypes(
-                    licenses_pb2.ListLicenseTypesRequest(), metadata=caller()
-                )
+                await stub.ListProofItems(proofs_pb2.ListProofItemsRequest(), metadata=caller())
         assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
-        assert "LicenseCatalogService/ListLicenseTypes" in (raised.value.details() or "")
+        assert "ProofCatalogService/ListProofItems" in (raised.value.details() or "")
         assert details(raised.value)["ErrorInfo"].reason == "NOT_IMPLEMENTED"
 
     async def test_contract_only_services_mount_every_service_of_the_file(
