@@ -327,3 +327,74 @@ class TestVerifyBadInput:
             metadata=caller(),
         )
         assert [r.valid for r in batch.results] == [True, False]
+
+
+class TestAmend:
+    """Amending issues the next version, linked both ways; the lookup shows the latest."""
+
+    async def test_amend_links_versions(self, running: Running) -> None:
+        """Version 002 with a new address; the intake lookup finds it, not 001."""
+        first = (await running.licenses.IssueLicense(issue_request(), metadata=caller())).license
+        request = licenses_pb2.AmendLicenseRequest(
+            license_id=first.license_id, request_id="amend-1", reason="change of address"
+        )
+        request.claims.update({**CLAIMS, "address": "福建省福清市新路2号"})
+        amended = await running.licenses.AmendLicense(request, metadata=caller())
+        assert amended.license.version == 2
+        # Same type, issuer and serial; version 002; its own check character.
+        assert amended.license.license_id.split(".")[:-2] == first.license_id.split(".")[:-2]
+        assert amended.license.license_id.split(".")[-2] == "002"
+        assert amended.license.predecessor_id == first.license_id
+        assert amended.predecessor.successor_id == amended.license.license_id
+        assert amended.license.HasField("ledger_index")
+        again = await running.licenses.AmendLicense(request, metadata=caller())
+        assert again.duplicate and again.license.license_id == amended.license.license_id
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            request.request_id = "amend-2"
+            await running.licenses.AmendLicense(request, metadata=caller())
+        assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+        found = await running.licenses.ListHolderLicenses(
+            licenses_pb2.ListHolderLicensesRequest(
+                holder=common_pb2.HolderRef(uscc=COMPANY),
+                purpose=PURPOSE,
+                license_type_code=BUSINESS_LICENSE,
+                statuses=[licenses_pb2.LICENSE_STATUS_VALID],
+            ),
+            metadata=caller(HOUSING_BUREAU, "clerk"),
+        )
+        assert [lic.license_id for lic in found.licenses] == [amended.license.license_id]
+        verified = await running.licenses.VerifyLicense(
+            licenses_pb2.VerifyLicenseRequest(sd_jwt=amended.license.sd_jwt), metadata=caller()
+        )
+        assert verified.valid, checks(verified)
+        accesses = await running.licenses.ListLicenseAccesses(
+            licenses_pb2.ListLicenseAccessesRequest(
+                holder=common_pb2.HolderRef(uscc=COMPANY), purpose=PURPOSE
+            ),
+            metadata=caller(HOUSING_BUREAU, "auditor"),
+        )
+        assert [a.kind for a in accesses.accesses] == [licenses_pb2.ACCESS_KIND_LOOKUP]
+        assert accesses.accesses[0].department_code == HOUSING_BUREAU
+
+
+class TestIndependentVerifier:
+    """The reference SD-JWT implementation verifies a license issued through gRPC."""
+
+    async def test_reference_library_verifies_issued_license(self, running: Running) -> None:
+        """sd_jwt (openwallet-foundation-labs) with the JWKS from the gateway."""
+        from jwcrypto.jwk import JWK
+        from sd_jwt.verifier import SDJWTVerifier
+
+        license = (await running.licenses.IssueLicense(issue_request(), metadata=caller())).license
+        async with httpx.AsyncClient(base_url=running.stack.addresses()["gateway"]) as http:
+            keys = await http.get(
+                f"/v1/departments/{MARKET_REGULATION}/keys", headers=dict(caller(role="clerk"))
+            )
+        (jwk,) = [k["publicJwk"] for k in keys.json()["keys"]]
+        verifier = SDJWTVerifier(
+            license.sd_jwt,
+            lambda issuer, header: JWK(**jwk),
+            serialization_format="compact",
+        )
+        assert verifier.get_verified_payload()["address"] == CLAIMS["address"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -79,6 +80,7 @@ class IssuerKeys:
         self._clock = clock
         self._seal_iterations = seal_iterations
         self._signers: dict[tuple[str, str], Signer] = {}
+        self._published: dict[str, tuple[float, list[licenses_pb2.IssuerKey]]] = {}
 
     def _seal(self, signer: Signer) -> bytes:
         if self._seal_iterations is None:
@@ -136,6 +138,7 @@ class IssuerKeys:
             previous.not_after.FromDatetime(now)
             await self._store.save_keys([previous])
         await self._store.save_key(key, self._seal(signer), active=True)
+        self._published.pop(department, None)
         if request_key:
             await self._store.remember(request_key, key_id)
         self._signers[(department, key_id)] = signer
@@ -163,6 +166,7 @@ class IssuerKeys:
         key.compromised_since.FromDatetime(since)
         key.ClearField("ledger_index")  # the changed publication is attested anew
         await self._store.save_keys([key])
+        self._published.pop(department, None)
         active = await self._store.active_key(department)
         if active is not None and active[0] == key_id:
             # A compromised key must not sign again: the next issuance makes a new one.
@@ -175,8 +179,17 @@ class IssuerKeys:
         return await self._store.keys(department)
 
     async def published(self, department: str, key_id: str) -> licenses_pb2.IssuerKey:
-        """One published key, or NotFound."""
-        for key in await self._store.keys(department):
+        """One published key, or NotFound.
+
+        Read through a one-second cache: verification reads keys on every call, and a key
+        marked compromised on another replica is distrusted here within that second.
+        """
+        cached = self._published.get(department)
+        now = time.monotonic()
+        if cached is None or now - cached[0] >= 1.0 or key_id not in {k.key_id for k in cached[1]}:
+            cached = (now, await self._store.keys(department))
+            self._published[department] = cached
+        for key in cached[1]:
             if key.key_id == key_id:
                 return key
         raise NotFound(f"department {department} has published no key {key_id}")

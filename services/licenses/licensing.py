@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ from runtime.errors import (
     AlreadyExists,
     FieldViolation,
     InvalidArgument,
+    InvalidState,
     NotFound,
     PermissionDenied,
     Unavailable,
@@ -113,11 +115,22 @@ class Licensing:
         self.status_list_ttl = status_list_ttl
         self._clock = clock
         self._retry_task: asyncio.Task[None] | None = None
+        self._attested: dict[bytes, int] = {}
+        self._types: dict[str, tuple[float, licenses_pb2.LicenseType]] = {}
 
     # --- catalogue -------------------------------------------------------------------
 
     async def license_type(self, code: str) -> licenses_pb2.LicenseType:
-        """A license type by code, or NotFound."""
+        """A license type by code, or NotFound (cached for a second: verify reads it often)."""
+        cached = self._types.get(code)
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < 1.0:
+            return cached[1]
+        license_type = await self._read_license_type(code)
+        self._types[code] = (now, license_type)
+        return license_type
+
+    async def _read_license_type(self, code: str) -> licenses_pb2.LicenseType:
         found = await self._store.catalogue_entry("types", code)
         if found is None:
             raise NotFound(f"no license type {code} in the catalogue")
@@ -265,6 +278,96 @@ class Licensing:
                 datetime.fromtimestamp(int(valid_until.timestamp()), UTC)
             )
         return license, slot
+
+    async def amend(
+        self, caller: Caller, request: licenses_pb2.AmendLicenseRequest
+    ) -> tuple[licenses_pb2.License, licenses_pb2.License, bool]:
+        """Issue the next version of a license; (new version, predecessor, duplicate).
+
+        The new version is stored (and attested) first, then the predecessor gets its
+        `successor_id`; a retry with the same request id finishes whichever step a crash
+        interrupted.
+        """
+        predecessor = await self.get(request.license_id)
+        if predecessor.issuer_department != caller.department_code:
+            raise PermissionDenied(
+                f"only the issuing department {predecessor.issuer_department} amends it",
+                reason=common_pb2.OUTSIDE_AUTHORITY,
+            )
+        license_type = await self.license_type(predecessor.license_type_code)
+        catalog.check_authority(license_type, caller.department_code)
+        claims = catalog.check_claims(license_type, json_format.MessageToDict(request.claims))
+        fingerprint = _content_hash(
+            request.license_id,
+            claims,
+            request.reason,
+            request.valid_from.ToJsonString() if request.HasField("valid_from") else None,
+            request.valid_until.ToJsonString() if request.HasField("valid_until") else None,
+        )
+        request_key = f"amend:{caller.department_code}:{request.request_id}"
+        earlier = await self._store.request(request_key)
+        if earlier is not None:
+            amended = await self._replay(earlier, fingerprint)
+            return amended, await self._link(predecessor.license_id, amended.license_id), True
+        if predecessor.successor_id:
+            raise InvalidState(
+                f"{request.license_id} was already amended by {predecessor.successor_id}; "
+                "amend the latest version",
+                metadata={"successor_id": predecessor.successor_id},
+            )
+        if status.is_final(predecessor.status):
+            raise InvalidState(
+                f"a license in status {status.status_name(predecessor.status)} is not amended"
+            )
+        now = self._clock()
+        valid_from = request.valid_from.ToDatetime(UTC) if request.HasField("valid_from") else now
+        valid_until: datetime | None = None
+        if request.HasField("valid_until"):
+            valid_until = request.valid_until.ToDatetime(UTC)
+        elif predecessor.HasField("valid_until"):
+            valid_until = predecessor.valid_until.ToDatetime(UTC)
+        if valid_until is not None and valid_until <= valid_from:
+            raise InvalidArgument(
+                "valid_until must be after valid_from",
+                field_violations=[FieldViolation("valid_until", "must be after valid_from")],
+            )
+        license_id = LicenseId.parse(predecessor.license_id).next_version()
+        license, slot = await self._sign(
+            license_type,
+            license_id,
+            claims,
+            now,
+            valid_from,
+            valid_until,
+            predecessor=predecessor.license_id,
+        )
+        stored = await self._store.issue(
+            request_key=request_key,
+            request_value=f"{fingerprint} {license.license_id}",
+            license=license,
+            holder=await self.holder_of(predecessor.license_id),
+            slot=slot,
+            status_value=status.status_list_value(status.VALID),
+        )
+        if stored is not None:
+            amended = await self._replay(stored, fingerprint)
+            return amended, await self._link(predecessor.license_id, amended.license_id), True
+        amended = await self._attest_pending(license.license_id)
+        return amended, await self._link(predecessor.license_id, amended.license_id), False
+
+    async def _link(self, predecessor_id: str, successor_id: str) -> licenses_pb2.License:
+        """Set the predecessor's successor_id (if not yet); the predecessor as stored."""
+        for _ in range(5):
+            found = await self._store.license(predecessor_id)
+            if found is None:
+                raise NotFound(f"no license {predecessor_id}")
+            license, before = found
+            if license.successor_id == successor_id:
+                return license
+            license.successor_id = successor_id
+            if await self._store.replace(before, license):
+                return license
+        raise Unavailable("the predecessor kept changing; retry with the same request_id")
 
     # --- attestation -----------------------------------------------------------------
 
@@ -462,13 +565,35 @@ class Licensing:
         prefix = f"{self._public_url}/v1/departments/{department}/status-lists/"
         if not reference.uri.startswith(prefix) or not reference.uri[len(prefix) :].isdigit():
             raise ValueError(f"the status list {reference.uri} is not the issuer's list here")
-        raw = await self._store.status_list(department, int(reference.uri[len(prefix) :]))
-        byte = raw[reference.idx // 2] if reference.idx // 2 < len(raw) else 0
+        if reference.idx >= STATUS_LIST_CAPACITY:
+            raise ValueError(f"index {reference.idx} is beyond the list's {STATUS_LIST_CAPACITY}")
+        list_number = int(reference.uri[len(prefix) :])
+        byte = await self._store.status_byte(department, list_number, reference.idx // 2)
         return int(status.status_from_list_value((byte >> (4 * (reference.idx % 2))) & 0x0F))
 
-    async def ledger_index(self, artefact_sha256: bytes, issuer: str) -> int:
-        """Where the ledger attests an issuer-signed JWT; AioRpcError NOT_FOUND if nowhere."""
-        return await self._ledger.lookup(LICENSE_ISSUED, artefact_sha256, issuer)
+    async def ledger_index(self, verified: sdjwt.Verified, issuer: str) -> int:
+        """Where the ledger attests an issuer-signed JWT; AioRpcError NOT_FOUND if nowhere.
+
+        An attestation never goes away, so a found index is remembered; a license of
+        this service carries its own index and needs no call to the ledger at all.
+        """
+        digest = verified.issuer_jwt_sha256
+        if (known := self._attested.get(digest)) is not None:
+            return known
+        license_id = verified.visible.get("license_id")
+        found = await self._store.license(license_id) if isinstance(license_id, str) else None
+        if (
+            found is not None
+            and found[0].issuer_jwt_sha256 == digest
+            and found[0].HasField("ledger_index")
+        ):
+            index = found[0].ledger_index
+        else:
+            index = await self._ledger.lookup(LICENSE_ISSUED, digest, issuer)
+        if len(self._attested) >= 100_000:
+            self._attested.clear()
+        self._attested[digest] = index
+        return index
 
     async def present(
         self, caller: Caller, request: licenses_pb2.PresentLicenseRequest
@@ -730,7 +855,7 @@ async def verify_license(
         run.failed(CHECK.VERIFICATION_CHECK_STATUS, str(error))
     # Ledger inclusion of the issuer-signed JWT.
     try:
-        index = await licensing.ledger_index(verified.issuer_jwt_sha256, issuer)
+        index = await licensing.ledger_index(verified, issuer)
     except grpc.aio.AioRpcError as error:
         if error.code() == grpc.StatusCode.NOT_FOUND:
             run.failed(

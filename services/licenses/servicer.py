@@ -13,7 +13,6 @@ from runtime.errors import (
     InvalidArgument,
     InvalidState,
     NotFound,
-    NotImplementedYet,
 )
 from runtime.identity import current_caller, require_role
 from services.licenses.licensing import Licensing, holder_token, verify_license
@@ -122,8 +121,12 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
     async def AmendLicense(
         self, request: licenses_pb2.AmendLicenseRequest, context: grpc.aio.ServicerContext
     ) -> licenses_pb2.AmendLicenseResponse:
-        """Not built yet: amending issues a new version (issue 4 continues)."""
-        raise NotImplementedYet("AmendLicense is not built yet")
+        """The next version of a license, linked to its predecessor; signed and attested."""
+        caller = require_role(common_pb2.ROLE_ISSUER)
+        license, predecessor, duplicate = await self._licensing.amend(caller, request)
+        return licenses_pb2.AmendLicenseResponse(
+            license=license, predecessor=predecessor, duplicate=duplicate
+        )
 
     async def ListLicenseAccesses(
         self, request: licenses_pb2.ListLicenseAccessesRequest, context: grpc.aio.ServicerContext

@@ -82,6 +82,15 @@ return revision + 1
 """
 
 
+# KEYS: license. ARGV: expected bytes, new bytes.
+_REPLACE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+"""
+
 # KEYS: license, unattested. ARGV: expected bytes, new bytes, license id.
 _ATTESTED = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
@@ -133,6 +142,7 @@ class LicenseStore:
         self._update = self._redis.register_script(_UPDATE)
         self._upsert = self._redis.register_script(_UPSERT)
         self._attested = self._redis.register_script(_ATTESTED)
+        self._replace = self._redis.register_script(_REPLACE)
 
     # --- catalogue ------------------------------------------------------------------
 
@@ -287,6 +297,14 @@ class LicenseStore:
         await self._store.wait_durable()
         return bool(saved)
 
+    async def replace(self, before: bytes, after: licenses_pb2.License) -> bool:
+        """Replace a license read as `before`; False (nothing written) if it changed meanwhile."""
+        replaced = await self._replace(
+            keys=[f"{TAG}:license:{after.license_id}"], args=[before, after.SerializeToString()]
+        )
+        await self._store.wait_durable()
+        return bool(replaced)
+
     async def unattested(self, count: int = 100) -> list[str]:
         """Licenses with an issuance or status change not yet in the ledger."""
         members: list[bytes] = await self._redis.srandmember(  # type: ignore[assignment]
@@ -306,6 +324,14 @@ class LicenseStore:
         """The raw 4-bit entries of one status list (as far as written)."""
         raw = await self._redis.get(self._status_key(department, StatusSlot(list_number, 0)))
         return b"" if raw is None else _bytes(raw)
+
+    async def status_byte(self, department: str, list_number: int, offset: int) -> int:
+        """One byte (two 4-bit entries) of a status list; 0 beyond what is written."""
+        raw = await self._redis.getrange(
+            self._status_key(department, StatusSlot(list_number, 0)), offset, offset
+        )
+        data = _bytes(raw) if raw else b""
+        return data[0] if data else 0
 
     async def status_lists(self, department: str) -> int:
         """How many status lists `department` has (0 before its first license)."""
