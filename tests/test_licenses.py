@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import dataclasses
@@ -398,3 +399,141 @@ class TestIndependentVerifier:
             serialization_format="compact",
         )
         assert verifier.get_verified_payload()["address"] == CLAIMS["address"]
+
+
+class TestRefusals:
+    """Bad input: a clear error or a named failed check, and nothing written."""
+
+    async def test_unknown_type_and_oversize_claims(self, running: Running) -> None:
+        """An unknown type is NOT_FOUND; claims over 16 KiB are INVALID_ARGUMENT."""
+        request = issue_request()
+        request.license_type_code = "11100000000013127D999"
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await running.licenses.IssueLicense(request, metadata=caller())
+        assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await running.licenses.IssueLicense(
+                issue_request(business_scope="经营" * 6000), metadata=caller()
+            )
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        listed = await running.licenses.ListHolderLicenses(
+            licenses_pb2.ListHolderLicensesRequest(
+                holder=common_pb2.HolderRef(uscc=COMPANY), purpose=PURPOSE
+            ),
+            metadata=caller(HOUSING_BUREAU, "clerk"),
+        )
+        assert list(listed.licenses) == [], "nothing was written"
+
+    async def test_future_and_expired_licenses_fail_the_window(self, running: Running) -> None:
+        """A license valid from tomorrow, and one verified after its end, fail VALIDITY_WINDOW."""
+        from datetime import UTC, datetime, timedelta
+
+        request = issue_request()
+        request.valid_from.FromDatetime(datetime.now(UTC) + timedelta(days=1))
+        request.valid_until.FromDatetime(datetime.now(UTC) + timedelta(days=30))
+        license = (await running.licenses.IssueLicense(request, metadata=caller())).license
+        now = await running.licenses.VerifyLicense(
+            licenses_pb2.VerifyLicenseRequest(sd_jwt=license.sd_jwt), metadata=caller()
+        )
+        assert checks(now)["VALIDITY_WINDOW"] == "FAILED" and not now.valid
+        later = licenses_pb2.VerifyLicenseRequest(sd_jwt=license.sd_jwt)
+        later.verify_at.FromDatetime(datetime.now(UTC) + timedelta(days=10))
+        assert (await running.licenses.VerifyLicense(later, metadata=caller())).valid
+        later.verify_at.FromDatetime(datetime.now(UTC) + timedelta(days=31))
+        expired = await running.licenses.VerifyLicense(later, metadata=caller())
+        assert checks(expired)["VALIDITY_WINDOW"] == "FAILED"
+        assert "expired" in next(
+            c.detail for c in expired.checks if c.check == CHECK.VERIFICATION_CHECK_VALIDITY_WINDOW
+        )
+
+    async def test_unknown_key_and_forged_status_list(self, running: Running) -> None:
+        """A JWT naming an unpublished kid fails ISSUER_KEY; a re-signed status list fails."""
+        from runtime.signing import SignatureError, generate_signer
+
+        license = (await running.licenses.IssueLicense(issue_request(), metadata=caller())).license
+        jwt, rest = license.sd_jwt.split("~", 1)
+        header = json.loads(base64.urlsafe_b64decode(jwt.split(".")[0] + "=="))
+        payload = base64.urlsafe_b64decode(jwt.split(".")[1] + "==")
+        header.pop("alg"), header.pop("kid")
+        forger = generate_signer("EdDSA", "not-published")
+        forged = forger.sign_compact(header, payload) + "~" + rest
+        verified = await running.licenses.VerifyLicense(
+            licenses_pb2.VerifyLicenseRequest(sd_jwt=forged), metadata=caller()
+        )
+        assert checks(verified)["ISSUER_KEY"] == "FAILED"
+        assert checks(verified)["SIGNATURE"] == "SKIPPED"
+
+        listed = await running.licenses.GetStatusList(
+            licenses_pb2.GetStatusListRequest(department_code=MARKET_REGULATION, list_number=1),
+            metadata=caller(),
+        )
+        keys = await running.licenses.ListIssuerKeys(
+            licenses_pb2.ListIssuerKeysRequest(department_code=MARKET_REGULATION),
+            metadata=caller(),
+        )
+        issuer_key = public_key_from_jwk(json_format.MessageToDict(keys.keys[0].public_jwk))
+        _, list_payload = issuer_key.verify_compact(listed.token)
+        forged_list = forger.sign_compact({"typ": "statuslist+jwt"}, list_payload)
+        with pytest.raises(SignatureError):
+            issuer_key.verify_compact(forged_list)
+
+
+class TestGateway:
+    """Issue and verify through the gateway's JSON routes."""
+
+    async def test_issue_and_verify_over_http(self, running: Running) -> None:
+        """POST /v1/licenses, then POST /v1/licenses:verify."""
+        body = json_format.MessageToDict(issue_request("http-1"))
+        async with httpx.AsyncClient(base_url=running.stack.addresses()["gateway"]) as http:
+            issued = await http.post("/v1/licenses", json=body, headers=dict(caller()))
+            assert issued.status_code == 200, issued.text
+            sd_jwt = issued.json()["license"]["sdJwt"]
+            verified = await http.post(
+                "/v1/licenses:verify",
+                json={"sdJwt": sd_jwt},
+                headers=dict(caller(HOUSING_BUREAU, "clerk")),
+            )
+            refused = await http.post(
+                "/v1/licenses", json=body, headers=dict(caller(HOUSING_BUREAU))
+            )
+        assert verified.status_code == 200 and verified.json()["valid"] is True
+        assert refused.status_code == 403
+
+
+class TestLedgerDown:
+    """A license issued while the ledger is down is kept, and attested on retry."""
+
+    async def test_retry_attests_what_the_ledger_missed(self, running: Running) -> None:
+        """UNAVAILABLE while the ledger is down; the same request id later finishes it."""
+        import services.ledger
+        from runtime.identity import DevIdentity
+        from runtime.server import start_server
+
+        stack = running.stack
+        ledger = stack.servers["ledger"]
+        port = ledger.port
+        await ledger.stop(0)
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await running.licenses.IssueLicense(issue_request("while-down"), metadata=caller())
+        assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert "retry with the same request_id" in (refused.value.details() or "")
+        stack.servers["ledger"] = await start_server(
+            stack.settings,
+            f"127.0.0.1:{port}",
+            services.ledger.registrations(stack.settings, stack.store),
+            DevIdentity(),
+        )
+        for _ in range(100):  # a client retries UNAVAILABLE with backoff, as gRPC advises
+            try:
+                retried = await running.licenses.IssueLicense(
+                    issue_request("while-down"), metadata=caller()
+                )
+                break
+            except grpc.aio.AioRpcError as error:
+                assert error.code() == grpc.StatusCode.UNAVAILABLE
+                await asyncio.sleep(0.1)
+        assert retried.duplicate and retried.license.HasField("ledger_index")
+        verified = await running.licenses.VerifyLicense(
+            licenses_pb2.VerifyLicenseRequest(sd_jwt=retried.license.sd_jwt), metadata=caller()
+        )
+        assert verified.valid, checks(verified)

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import grpc
 from google.protobuf import json_format, struct_pb2
 
 from genproto.certfree.licenses.v1 import licenses_pb2
@@ -145,15 +146,33 @@ class IssuerKeys:
         return await self._attest(key), previous, False
 
     async def _attest(self, key: licenses_pb2.IssuerKey) -> licenses_pb2.IssuerKey:
-        """Attest the key's publication (again, harmlessly, if it was); record the index."""
+        """Attest the key's publication, if not yet; record the index.
+
+        When the ledger does not answer, the key is queued (the background retry attests
+        it) and returned without a ledger index: a key still signs while its publication
+        waits, as a license waits for its own attestation.
+        """
         if key.HasField("ledger_index"):
             return key
-        attested = await self._ledger.attest(
-            KEY_PUBLISHED, key.department_code, f"key:{key.key_id}", jwk_sha256(key)
-        )
+        try:
+            attested = await self._ledger.attest(
+                KEY_PUBLISHED, key.department_code, f"key:{key.key_id}", jwk_sha256(key)
+            )
+        except grpc.aio.AioRpcError:
+            await self._store.queue_unattested(f"key:{key.department_code}:{key.key_id}")
+            return key
         key.ledger_index = attested.index
         await self._store.save_keys([key])
+        self._published.pop(key.department_code, None)
         return key
+
+    async def attest_queued(self, department: str, key_id: str) -> bool:
+        """Attest a queued key publication; True once it is in the ledger."""
+        key = await self._attest(await self.published(department, key_id))
+        if key.HasField("ledger_index"):
+            await self._store.dequeue_unattested(f"key:{department}:{key_id}")
+            return True
+        return False
 
     async def mark_compromised(
         self, department: str, key_id: str, since: datetime

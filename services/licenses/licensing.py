@@ -416,10 +416,14 @@ class Licensing:
     async def retry_unattested(self) -> int:
         """Attest every queued license once; how many were finished."""
         done = 0
-        for license_id in await self._store.unattested():
+        for member in await self._store.unattested():
             with contextlib.suppress(Unavailable, NotFound):
-                await self._attest_pending(license_id)
-                done += 1
+                if member.startswith("key:"):
+                    _, department, key_id = member.split(":", 2)
+                    done += await self.keys.attest_queued(department, key_id)
+                else:
+                    await self._attest_pending(member)
+                    done += 1
         return done
 
     async def start(self) -> None:

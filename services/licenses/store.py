@@ -305,6 +305,15 @@ class LicenseStore:
         await self._store.wait_durable()
         return bool(replaced)
 
+    async def queue_unattested(self, member: str) -> None:
+        """Queue something else than a license (``key:<department>:<key id>``) for attestation."""
+        await self._redis.sadd(f"{TAG}:unattested", member)
+        await self._store.wait_durable()
+
+    async def dequeue_unattested(self, member: str) -> None:
+        """Remove a queued item once it is attested."""
+        await self._redis.srem(f"{TAG}:unattested", member)
+
     async def unattested(self, count: int = 100) -> list[str]:
         """Licenses with an issuance or status change not yet in the ledger."""
         members: list[bytes] = await self._redis.srandmember(  # type: ignore[assignment]
