@@ -167,6 +167,13 @@ class Settings:
         "PBES2); empty: `<data_dir>/keys/signing.passphrase`, created on first start in "
         "development only.",
     )
+    catalog_file: Path = _setting(
+        "CERTFREE_CATALOG_FILE",
+        Path(""),
+        "A license catalogue seed (YAML or JSON: departments, license types) loaded at "
+        "start-up; entries not yet in the store are added, none overwritten. Empty: the "
+        "shipped sample in development, nothing in production.",
+    )
     status_list_ttl_seconds: int = _setting(
         "CERTFREE_STATUS_LIST_TTL_SECONDS",
         300,

@@ -537,3 +537,23 @@ class TestLedgerDown:
             licenses_pb2.VerifyLicenseRequest(sd_jwt=retried.license.sd_jwt), metadata=caller()
         )
         assert verified.valid, checks(verified)
+
+
+class TestSeedSetting:
+    """CERTFREE_CATALOG_FILE names the seed; a bad one stops start-up naming the setting."""
+
+    def test_bad_seed_file_is_a_config_error(self, settings: Settings, tmp_path: Any) -> None:
+        """A seed whose department code has a wrong check character."""
+        import services.licenses
+        from runtime.config import ConfigError
+
+        seed = tmp_path / "catalog.yaml"
+        seed.write_text(
+            'departments:\n  - {code: "11350100MB01234566", name: x, region_code: "350100",'
+            " roles: [ROLE_ISSUER]}\n"
+        )
+        with pytest.raises(ConfigError, match=r"CERTFREE_CATALOG_FILE: .*departments\[0\]\.code"):
+            services.licenses.registrations(
+                dataclasses.replace(settings, catalog_file=seed),
+                None,  # type: ignore[arg-type]
+            )

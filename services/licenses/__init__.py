@@ -6,12 +6,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from genproto.certfree.licenses.v1 import licenses_pb2, licenses_pb2_grpc
-from runtime.config import Settings
+from runtime.config import ConfigError, Settings
 from runtime.holders import HolderIndex
 from runtime.server import Registration
 from runtime.store import Store
 from services.licenses.attestation import LedgerClient
-from services.licenses.catalog import load_seed
+from services.licenses.catalog import SeedError, load_seed
 from services.licenses.keys import IssuerKeys
 from services.licenses.licensing import Licensing
 from services.licenses.secrets import load_secret
@@ -19,11 +19,19 @@ from services.licenses.servicer import LicenseCatalogServicer, LicenseServicer
 from services.licenses.store import LicenseStore
 
 SAMPLE_CATALOGUE = Path(__file__).with_name("catalog.yaml")
-"""The shipped sample catalogue, seeded in development mode."""
+"""The shipped sample catalogue: the development seed unless CERTFREE_CATALOG_FILE says."""
 
 
 def registrations(settings: Settings, store: Store) -> list[Registration]:
-    """The licenses servicers, ready to mount; in development the sample catalogue is seeded."""
+    """The licenses servicers, ready to mount; the catalogue seed is read (and checked) now."""
+    seed_file = settings.catalog_file
+    if str(seed_file) in ("", ".") and settings.mode == "development":
+        seed_file = SAMPLE_CATALOGUE
+    try:
+        seed = load_seed(seed_file) if str(seed_file) not in ("", ".") else None
+    except SeedError as error:
+        raise ConfigError(f"CERTFREE_CATALOG_FILE: {error}") from None
+
     license_store = LicenseStore(store)
     ledger = LedgerClient(settings.target("ledger"), timeout=settings.upstream_timeout_seconds)
     keys = IssuerKeys(license_store, ledger, load_secret(settings, "signing_passphrase"))
@@ -37,8 +45,8 @@ def registrations(settings: Settings, store: Store) -> list[Registration]:
     )
 
     async def on_start() -> None:
-        if settings.mode == "development":
-            await licensing.seed(load_seed(SAMPLE_CATALOGUE))
+        if seed is not None:
+            await licensing.seed(seed)
         await licensing.start()
 
     async def on_stop() -> None:
