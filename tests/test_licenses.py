@@ -237,17 +237,19 @@ class TestStatus:
         )
         gateway = running.stack.addresses()["gateway"]
         path = license.status_list_uri.split("/v1/", 1)[1]
+        assert path.endswith("/token")
         async with httpx.AsyncClient(base_url=gateway) as http:
             listed = await http.get(f"/v1/{path}", headers=dict(caller(HOUSING_BUREAU, "clerk")))
-            keys = await http.get(
-                f"/v1/departments/{MARKET_REGULATION}/keys",
+            jwks = await http.get(
+                f"/v1/departments/{MARKET_REGULATION}/jwks.json",
                 headers=dict(caller(HOUSING_BUREAU, "clerk")),
             )
         assert listed.status_code == 200, listed.text
+        assert listed.headers["content-type"] == "application/statuslist+jwt"
         assert "max-age=" in listed.headers.get("cache-control", "")
-        token = listed.json()["token"]
-        (jwk,) = [k["publicJwk"] for k in keys.json()["keys"]]
-        header, payload = public_key_from_jwk(jwk).verify_compact(token)
+        assert jwks.headers["content-type"] == "application/jwk-set+json"
+        (jwk,) = jwks.json()["keys"]
+        header, payload = public_key_from_jwk(jwk).verify_compact(listed.text)
         from datetime import UTC, datetime
 
         entries = check_token_claims(

@@ -73,7 +73,8 @@ def _content_hash(*parts: Any) -> str:
 
 
 def _status_uri(public_url: str, department: str, list_number: int) -> str:
-    return f"{public_url}/v1/departments/{department}/status-lists/{list_number}"
+    # Where GetStatusListToken serves the bare token (the gateway route of licenses.proto).
+    return f"{public_url}/v1/departments/{department}/status-lists/{list_number}/token"
 
 
 def _ts(moment: datetime) -> Any:
@@ -566,12 +567,13 @@ class Licensing:
 
     async def status_of(self, department: str, reference: StatusReference) -> int:
         """The status a department's list gives for `reference` (its own list URI only)."""
-        prefix = f"{self._public_url}/v1/departments/{department}/status-lists/"
-        if not reference.uri.startswith(prefix) or not reference.uri[len(prefix) :].isdigit():
+        prefix, _, suffix = _status_uri(self._public_url, department, 0).rpartition("/0/")
+        number = reference.uri.removeprefix(prefix + "/").removesuffix("/" + suffix)
+        if reference.uri != f"{prefix}/{number}/{suffix}" or not number.isdigit():
             raise ValueError(f"the status list {reference.uri} is not the issuer's list here")
         if reference.idx >= STATUS_LIST_CAPACITY:
             raise ValueError(f"index {reference.idx} is beyond the list's {STATUS_LIST_CAPACITY}")
-        list_number = int(reference.uri[len(prefix) :])
+        list_number = int(number)
         byte = await self._store.status_byte(department, list_number, reference.idx // 2)
         return int(status.status_from_list_value((byte >> (4 * (reference.idx % 2))) & 0x0F))
 
@@ -641,7 +643,7 @@ class Licensing:
 
     @staticmethod
     def _list_number(uri: str) -> int:
-        return int(uri.rsplit("/", 1)[1])
+        return int(uri.rsplit("/", 2)[1])
 
     async def status_list_token(
         self, department: str, list_number: int

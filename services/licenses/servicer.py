@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import grpc
+from google.api import httpbody_pb2
+from google.protobuf import json_format
 
 from genproto.certfree.common.v1 import common_pb2
 from genproto.certfree.licenses.v1 import licenses_pb2, licenses_pb2_grpc
@@ -16,6 +19,7 @@ from runtime.errors import (
 )
 from runtime.identity import current_caller, require_role
 from services.licenses.licensing import Licensing, holder_token, verify_license
+from services.licenses.status_list import MEDIA_TYPE
 from services.licenses.store import LicenseStore, RevisionMismatch
 
 _CACHE_CONTROL = "x-http-cache-control"  # a key of runtime.server.HTTP_HEADER_METADATA
@@ -169,6 +173,39 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
         response.expires_at.FromDatetime(expires_at)
         response.ttl.FromTimedelta(ttl)
         return response
+
+    async def GetStatusListToken(
+        self, request: licenses_pb2.GetStatusListRequest, context: grpc.aio.ServicerContext
+    ) -> httpbody_pb2.HttpBody:
+        """The bare Status List Token, at the URI licenses name."""
+        token, _, _ = await self._licensing.status_list_token(
+            request.department_code, request.list_number
+        )
+        ttl = int(self._licensing.status_list_ttl.total_seconds())
+        context.set_trailing_metadata(((_CACHE_CONTROL, f"public, max-age={ttl}"),))
+        return httpbody_pb2.HttpBody(content_type=MEDIA_TYPE, data=token.encode())
+
+    async def GetIssuerJwks(
+        self, request: licenses_pb2.GetIssuerJwksRequest, context: grpc.aio.ServicerContext
+    ) -> httpbody_pb2.HttpBody:
+        """The department's JWK Set: its keys, less those marked compromised.
+
+        A JWK Set carries no key state, so a compromised key leaves it (fail closed); what
+        such a key signed before its compromise still verifies through VerifyLicense,
+        which knows from when the key is distrusted.
+        """
+        keys = [
+            k
+            for k in await self._licensing.keys.all(request.department_code)
+            if k.state != licenses_pb2.KEY_STATE_COMPROMISED
+        ]
+        if not keys:
+            raise NotFound(f"department {request.department_code} has published no keys")
+        document = {"keys": [json_format.MessageToDict(k.public_jwk) for k in keys]}
+        context.set_trailing_metadata(((_CACHE_CONTROL, "public, max-age=60"),))
+        return httpbody_pb2.HttpBody(
+            content_type="application/jwk-set+json", data=json.dumps(document).encode()
+        )
 
     async def ListIssuerKeys(
         self, request: licenses_pb2.ListIssuerKeysRequest, context: grpc.aio.ServicerContext

@@ -3,6 +3,7 @@ import datetime
 from genproto.buf.validate import validate_pb2 as _validate_pb2
 from genproto.certfree.common.v1 import common_pb2 as _common_pb2
 from google.api import annotations_pb2 as _annotations_pb2
+from google.api import httpbody_pb2 as _httpbody_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -484,6 +485,12 @@ class GetStatusListRequest(_message.Message):
     department_code: str
     list_number: int
     def __init__(self, department_code: _Optional[str] = ..., list_number: _Optional[int] = ...) -> None: ...
+
+class GetIssuerJwksRequest(_message.Message):
+    __slots__ = ("department_code",)
+    DEPARTMENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    department_code: str
+    def __init__(self, department_code: _Optional[str] = ...) -> None: ...
 
 class ListIssuerKeysRequest(_message.Message):
     __slots__ = ("department_code", "page_size", "page_token")

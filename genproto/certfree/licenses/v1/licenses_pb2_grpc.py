@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from genproto.certfree.licenses.v1 import licenses_pb2 as certfree_dot_licenses_dot_v1_dot_licenses__pb2
+from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -85,6 +86,16 @@ class LicenseServiceStub:
                 '/certfree.licenses.v1.LicenseService/GetStatusList',
                 request_serializer=certfree_dot_licenses_dot_v1_dot_licenses__pb2.GetStatusListRequest.SerializeToString,
                 response_deserializer=certfree_dot_licenses_dot_v1_dot_licenses__pb2.StatusList.FromString,
+                _registered_method=True)
+        self.GetStatusListToken = channel.unary_unary(
+                '/certfree.licenses.v1.LicenseService/GetStatusListToken',
+                request_serializer=certfree_dot_licenses_dot_v1_dot_licenses__pb2.GetStatusListRequest.SerializeToString,
+                response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+                _registered_method=True)
+        self.GetIssuerJwks = channel.unary_unary(
+                '/certfree.licenses.v1.LicenseService/GetIssuerJwks',
+                request_serializer=certfree_dot_licenses_dot_v1_dot_licenses__pb2.GetIssuerJwksRequest.SerializeToString,
+                response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
                 _registered_method=True)
         self.ListIssuerKeys = channel.unary_unary(
                 '/certfree.licenses.v1.LicenseService/ListIssuerKeys',
@@ -200,6 +211,24 @@ class LicenseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetStatusListToken(self, request, context):
+        """The same status list as the bare Status List Token (application/statuslist+jwt): the
+        URI that licenses' `status` claims name, so that any status-list client can fetch it.
+        Public; the gateway sets Cache-Control from the list's ttl.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetIssuerJwks(self, request, context):
+        """A department's public keys as a JWK Set (RFC 7517, application/jwk-set+json), every key
+        that may still vouch for something it signed: what verifiers fetch to check licenses,
+        status lists and proof answers offline. Public.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListIssuerKeys(self, request, context):
         """Lists a department's public signing keys (the trust registry), current and past,
         so that a license verifies against the key valid when it was issued. Public.
@@ -277,6 +306,16 @@ def add_LicenseServiceServicer_to_server(servicer, server):
                     servicer.GetStatusList,
                     request_deserializer=certfree_dot_licenses_dot_v1_dot_licenses__pb2.GetStatusListRequest.FromString,
                     response_serializer=certfree_dot_licenses_dot_v1_dot_licenses__pb2.StatusList.SerializeToString,
+            ),
+            'GetStatusListToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStatusListToken,
+                    request_deserializer=certfree_dot_licenses_dot_v1_dot_licenses__pb2.GetStatusListRequest.FromString,
+                    response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+            ),
+            'GetIssuerJwks': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetIssuerJwks,
+                    request_deserializer=certfree_dot_licenses_dot_v1_dot_licenses__pb2.GetIssuerJwksRequest.FromString,
+                    response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
             ),
             'ListIssuerKeys': grpc.unary_unary_rpc_method_handler(
                     servicer.ListIssuerKeys,
@@ -566,6 +605,60 @@ class LicenseService:
             '/certfree.licenses.v1.LicenseService/GetStatusList',
             certfree_dot_licenses_dot_v1_dot_licenses__pb2.GetStatusListRequest.SerializeToString,
             certfree_dot_licenses_dot_v1_dot_licenses__pb2.StatusList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStatusListToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/certfree.licenses.v1.LicenseService/GetStatusListToken',
+            certfree_dot_licenses_dot_v1_dot_licenses__pb2.GetStatusListRequest.SerializeToString,
+            google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetIssuerJwks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/certfree.licenses.v1.LicenseService/GetIssuerJwks',
+            certfree_dot_licenses_dot_v1_dot_licenses__pb2.GetIssuerJwksRequest.SerializeToString,
+            google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
             options,
             channel_credentials,
             insecure,

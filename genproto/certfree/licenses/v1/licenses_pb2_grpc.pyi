@@ -14,6 +14,7 @@ the ledger.
 
 from genproto.certfree.licenses.v1 import licenses_pb2 as _licenses_pb2
 from collections import abc as _abc
+from google.api import httpbody_pb2 as _httpbody_pb2
 from grpc import aio as _aio
 import abc as _abc_1
 import grpc as _grpc
@@ -96,6 +97,16 @@ class LicenseServiceStub:
     """Returns one of an issuer's signed IETF Token Status Lists, the list that a
     license's `status` claim points to. Public: verifiers cache it and check status offline.
     """
+    GetStatusListToken: _grpc.UnaryUnaryMultiCallable[_licenses_pb2.GetStatusListRequest, _httpbody_pb2.HttpBody]
+    """The same status list as the bare Status List Token (application/statuslist+jwt): the
+    URI that licenses' `status` claims name, so that any status-list client can fetch it.
+    Public; the gateway sets Cache-Control from the list's ttl.
+    """
+    GetIssuerJwks: _grpc.UnaryUnaryMultiCallable[_licenses_pb2.GetIssuerJwksRequest, _httpbody_pb2.HttpBody]
+    """A department's public keys as a JWK Set (RFC 7517, application/jwk-set+json), every key
+    that may still vouch for something it signed: what verifiers fetch to check licenses,
+    status lists and proof answers offline. Public.
+    """
     ListIssuerKeys: _grpc.UnaryUnaryMultiCallable[_licenses_pb2.ListIssuerKeysRequest, _licenses_pb2.ListIssuerKeysResponse]
     """Lists a department's public signing keys (the trust registry), current and past,
     so that a license verifies against the key valid when it was issued. Public.
@@ -168,6 +179,16 @@ class LicenseServiceAsyncStub(LicenseServiceStub):
     GetStatusList: _aio.UnaryUnaryMultiCallable[_licenses_pb2.GetStatusListRequest, _licenses_pb2.StatusList]  # type: ignore[assignment]
     """Returns one of an issuer's signed IETF Token Status Lists, the list that a
     license's `status` claim points to. Public: verifiers cache it and check status offline.
+    """
+    GetStatusListToken: _aio.UnaryUnaryMultiCallable[_licenses_pb2.GetStatusListRequest, _httpbody_pb2.HttpBody]  # type: ignore[assignment]
+    """The same status list as the bare Status List Token (application/statuslist+jwt): the
+    URI that licenses' `status` claims name, so that any status-list client can fetch it.
+    Public; the gateway sets Cache-Control from the list's ttl.
+    """
+    GetIssuerJwks: _aio.UnaryUnaryMultiCallable[_licenses_pb2.GetIssuerJwksRequest, _httpbody_pb2.HttpBody]  # type: ignore[assignment]
+    """A department's public keys as a JWK Set (RFC 7517, application/jwk-set+json), every key
+    that may still vouch for something it signed: what verifiers fetch to check licenses,
+    status lists and proof answers offline. Public.
     """
     ListIssuerKeys: _aio.UnaryUnaryMultiCallable[_licenses_pb2.ListIssuerKeysRequest, _licenses_pb2.ListIssuerKeysResponse]  # type: ignore[assignment]
     """Lists a department's public signing keys (the trust registry), current and past,
@@ -298,6 +319,28 @@ class LicenseServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_licenses_pb2.StatusList, _abc.Awaitable[_licenses_pb2.StatusList]]:
         """Returns one of an issuer's signed IETF Token Status Lists, the list that a
         license's `status` claim points to. Public: verifiers cache it and check status offline.
+        """
+
+    @_abc_1.abstractmethod
+    def GetStatusListToken(
+        self,
+        request: _licenses_pb2.GetStatusListRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_httpbody_pb2.HttpBody, _abc.Awaitable[_httpbody_pb2.HttpBody]]:
+        """The same status list as the bare Status List Token (application/statuslist+jwt): the
+        URI that licenses' `status` claims name, so that any status-list client can fetch it.
+        Public; the gateway sets Cache-Control from the list's ttl.
+        """
+
+    @_abc_1.abstractmethod
+    def GetIssuerJwks(
+        self,
+        request: _licenses_pb2.GetIssuerJwksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_httpbody_pb2.HttpBody, _abc.Awaitable[_httpbody_pb2.HttpBody]]:
+        """A department's public keys as a JWK Set (RFC 7517, application/jwk-set+json), every key
+        that may still vouch for something it signed: what verifiers fetch to check licenses,
+        status lists and proof answers offline. Public.
         """
 
     @_abc_1.abstractmethod
