@@ -2,9 +2,10 @@
 
     certfree up [--insecure-dev] [--data-dir DIR]
     certfree ledger checkpoint | verify-receipt | verify-consistency | audit | verifier-key
+    certfree keys rotate | list | compromised --department USCC
     certfree witness --log ORIGIN=VKEY [--name NAME] [--data-dir DIR] [--port PORT]
 
-Later issues add their subcommands here (keys, pki, tokens, demo).
+Later issues add their subcommands here (pki, tokens, demo).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from certfree import ledger_cli, witness
+from certfree import keys_cli, ledger_cli, witness
 from runtime.config import ConfigError, Settings, load
 from runtime.logs import configure, get_logger
 from runtime.server import wait_for_shutdown_signal
@@ -54,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--data-dir", type=Path, help="where the embedded store keeps its files")
     ledger_cli.add_ledger_commands(commands)
+    keys_cli.add_keys_commands(commands)
     witness.add_witness_command(commands)
     return parser
 
@@ -79,6 +81,8 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "ledger":  # auditor tools: no settings, no logging set-up
         sys.exit(ledger_cli.run(args))
+    if args.command == "keys":  # a gRPC client: its own messages, no logging set-up
+        sys.exit(keys_cli.run(args))
     try:
         settings = load(data_dir=getattr(args, "data_dir", None))
         configure(settings)
