@@ -392,8 +392,9 @@ def _attested(what: str, key: KeyRow) -> str:
 
 
 def _print_json(message: Any) -> None:
-    """Proto3 JSON, as the gateway serves the same RPC's answer."""
-    print(json.dumps(json_format.MessageToDict(message), indent=2, ensure_ascii=False))
+    """Proto3 JSON with zero values included, as the gateway serves the same answer."""
+    data = json_format.MessageToDict(message, always_print_fields_with_no_presence=True)
+    print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def _department(value: str, option: str) -> str:

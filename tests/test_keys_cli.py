@@ -12,11 +12,13 @@ import dataclasses
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
-from typing import cast
+from typing import Any, cast
 
 import grpc
+import httpx
 import pytest
 from google.protobuf import json_format
+from google.protobuf.message import Message
 from hypothesis import given
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
@@ -104,6 +106,11 @@ async def keys(
     )
 
 
+def as_json(message: Message) -> Any:
+    """`message` in proto3 JSON with zero values, as the gateway writes it."""
+    return json_format.MessageToDict(message, always_print_fields_with_no_presence=True)
+
+
 def assert_clean_failure(result: Result, code: int, *words: str) -> None:
     """Exit `code`, nothing on stdout, `words` on stderr, and no traceback."""
     assert result.code == code, result
@@ -186,7 +193,8 @@ class TestRotate:
         assert result.code == 0, result.err
         answer = json.loads(result.out)
         (key,) = await running.keys()
-        assert answer["key"] == json_format.MessageToDict(key)
+        assert answer["key"] == as_json(key)
+        assert answer["duplicate"] is False
         assert "previousKey" not in answer
 
     async def test_unknown_algorithm_is_refused_before_any_call(
@@ -245,12 +253,18 @@ class TestList:
     async def test_json_is_what_the_gateway_would_serve(
         self, capsys: pytest.CaptureFixture[str], running: Running
     ) -> None:
-        """--json prints ListIssuerKeysResponse as proto3 JSON, public JWKs included."""
+        """--json prints ListIssuerKeysResponse as the gateway's route does."""
         await rotated_twice(capsys, running)
+        async with httpx.AsyncClient(base_url=running.stack.addresses()["gateway"]) as http:
+            served = await http.get(
+                f"/v1/departments/{MARKET_REGULATION}/keys", headers=dict(caller(role="clerk"))
+            )
         result = await keys(capsys, running, "list", "--json")
         assert result.code == 0, result.err
-        expected = licenses_pb2.ListIssuerKeysResponse(keys=await running.keys())
-        assert json.loads(result.out) == json_format.MessageToDict(expected)
+        assert json.loads(result.out) == served.json()
+        assert [key["publicJwk"]["kid"] for key in served.json()["keys"]] == [
+            key.key_id for key in await running.keys()
+        ]
 
     async def test_a_department_without_keys_is_said_so(
         self, capsys: pytest.CaptureFixture[str], running: Running
