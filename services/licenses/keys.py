@@ -180,7 +180,7 @@ class IssuerKeys:
         """Distrust every signature `key_id` made at or after `since`; the key stops signing."""
         key = await self.published(department, key_id)
         if key.HasField("compromised_since") and key.compromised_since.ToDatetime(UTC) <= since:
-            return key  # already distrusted from then or earlier: a retry changes nothing
+            return await self._attest(key)  # already distrusted from then: attest if not yet
         key.state = licenses_pb2.KEY_STATE_COMPROMISED
         key.compromised_since.FromDatetime(since)
         key.ClearField("ledger_index")  # the changed publication is attested anew
