@@ -559,3 +559,22 @@ class TestSeedSetting:
                 dataclasses.replace(settings, catalog_file=seed),
                 None,  # type: ignore[arg-type]
             )
+
+
+class TestFirstKey:
+    """A department's first concurrent issuances share one key."""
+
+    async def test_concurrent_first_issuances_make_one_key(self, running: Running) -> None:
+        """Sixteen issuances at once for a department with no key yet: one key, all verify."""
+        issued = await asyncio.gather(
+            *(
+                running.licenses.IssueLicense(issue_request(f"first-{i}"), metadata=caller())
+                for i in range(16)
+            )
+        )
+        assert len({r.license.key_id for r in issued}) == 1
+        keys = await running.licenses.ListIssuerKeys(
+            licenses_pb2.ListIssuerKeysRequest(department_code=MARKET_REGULATION),
+            metadata=caller(),
+        )
+        assert len(keys.keys) == 1

@@ -10,6 +10,7 @@ fails every signature made at or after T.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import secrets
@@ -21,7 +22,7 @@ import grpc
 from google.protobuf import json_format, struct_pb2
 
 from genproto.certfree.licenses.v1 import licenses_pb2
-from runtime.errors import InvalidArgument, NotFound
+from runtime.errors import InvalidArgument, NotFound, Unavailable
 from runtime.signing import PublicKey, Signer, generate_signer, open_signer, public_key_from_jwk
 from runtime.signing import seal_signer as _seal
 from services.licenses.attestation import KEY_PUBLISHED, LedgerClient
@@ -82,6 +83,7 @@ class IssuerKeys:
         self._seal_iterations = seal_iterations
         self._signers: dict[tuple[str, str], Signer] = {}
         self._published: dict[str, tuple[float, list[licenses_pb2.IssuerKey]]] = {}
+        self._first_key_lock: dict[str, asyncio.Lock] = {}
 
     def _seal(self, signer: Signer) -> bytes:
         if self._seal_iterations is None:
@@ -89,12 +91,20 @@ class IssuerKeys:
         return _seal(signer, self._passphrase, iterations=self._seal_iterations)
 
     async def signer(self, department: str) -> Signer:
-        """The department's active signer; its first key (EdDSA) is made on first use."""
+        """The department's active signer; its first key (EdDSA) is made on first use.
+
+        Concurrent first issuances make one key: a lock here, and in the store a script
+        that publishes a first key only if the department still has none.
+        """
         active = await self._store.active_key(department)
         if active is None:
-            await self.rotate(department, DEFAULT_ALGORITHM, request_id="")
-            active = await self._store.active_key(department)
-            assert active is not None
+            async with self._first_key_lock.setdefault(department, asyncio.Lock()):
+                active = await self._store.active_key(department)
+                if active is None:
+                    await self._make_first_key(department)
+                    active = await self._store.active_key(department)
+        if active is None:
+            raise Unavailable(f"department {department} has no signing key; retry")
         key_id, sealed = active
         cached = self._signers.get((department, key_id))
         if cached is None:
@@ -102,18 +112,14 @@ class IssuerKeys:
             self._signers[(department, key_id)] = cached
         return cached
 
-    async def rotate(
-        self,
-        department: str,
-        algorithm: int,
-        *,
-        request_id: str,
-    ) -> tuple[licenses_pb2.IssuerKey, licenses_pb2.IssuerKey | None, bool]:
-        """Make a new active key; returns (new key, the key it retired, duplicate)."""
-        request_key = f"rotate:{department}:{request_id}" if request_id else ""
-        if request_key and (earlier := await self._store.request(request_key)):
-            keys = {k.key_id: k for k in await self._store.keys(department)}
-            return await self._attest(keys[earlier]), None, True
+    async def _make_first_key(self, department: str) -> None:
+        key, signer = self._new_key(department, DEFAULT_ALGORITHM)
+        if await self._store.save_first_key(key, self._seal(signer)):
+            self._signers[(department, key.key_id)] = signer
+            self._published.pop(department, None)
+            await self._attest(key)
+
+    def _new_key(self, department: str, algorithm: int) -> tuple[licenses_pb2.IssuerKey, Signer]:
         now = self._clock().replace(microsecond=0)  # JWT times are whole seconds
         key_id = f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
         signer = generate_signer(ALGORITHMS[algorithm], key_id)
@@ -127,6 +133,22 @@ class IssuerKeys:
             state=licenses_pb2.KEY_STATE_ACTIVE,
         )
         key.not_before.FromDatetime(now)
+        return key, signer
+
+    async def rotate(
+        self,
+        department: str,
+        algorithm: int,
+        *,
+        request_id: str,
+    ) -> tuple[licenses_pb2.IssuerKey, licenses_pb2.IssuerKey | None, bool]:
+        """Make a new active key; returns (new key, the key it retired, duplicate)."""
+        request_key = f"rotate:{department}:{request_id}" if request_id else ""
+        if request_key and (earlier := await self._store.request(request_key)):
+            keys = {k.key_id: k for k in await self._store.keys(department)}
+            return await self._attest(keys[earlier]), None, True
+        key, signer = self._new_key(department, algorithm)
+        now = key.not_before.ToDatetime(UTC)
         previous = None
         active = await self._store.active_key(department)
         if active is not None:
@@ -141,8 +163,8 @@ class IssuerKeys:
         await self._store.save_key(key, self._seal(signer), active=True)
         self._published.pop(department, None)
         if request_key:
-            await self._store.remember(request_key, key_id)
-        self._signers[(department, key_id)] = signer
+            await self._store.remember(request_key, key.key_id)
+        self._signers[(department, key.key_id)] = signer
         return await self._attest(key), previous, False
 
     async def _attest(self, key: licenses_pb2.IssuerKey) -> licenses_pb2.IssuerKey:

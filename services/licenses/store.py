@@ -82,6 +82,17 @@ return revision + 1
 """
 
 
+# KEYS: active key, published keys, sealed keys. ARGV: key id, key bytes, sealed bytes.
+_FIRST_KEY = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return 0
+end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+"""
+
 # KEYS: license. ARGV: expected bytes, new bytes.
 _REPLACE = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
@@ -143,6 +154,7 @@ class LicenseStore:
         self._upsert = self._redis.register_script(_UPSERT)
         self._attested = self._redis.register_script(_ATTESTED)
         self._replace = self._redis.register_script(_REPLACE)
+        self._first_key = self._redis.register_script(_FIRST_KEY)
 
     # --- catalogue ------------------------------------------------------------------
 
@@ -362,6 +374,21 @@ class LicenseStore:
                 pipe.set(f"{TAG}:active-key:{department}", key.key_id)
             await pipe.execute()
         await self._store.wait_durable()
+
+    async def save_first_key(self, key: licenses_pb2.IssuerKey, sealed: bytes) -> bool:
+        """Publish a department's first key and make it active, unless it has an active key
+        already (another replica won the race): then nothing is written and False returned."""
+        department = key.department_code
+        created = await self._first_key(
+            keys=[
+                f"{TAG}:active-key:{department}",
+                f"{TAG}:keys:{department}",
+                f"{TAG}:sealed-keys:{department}",
+            ],
+            args=[key.key_id, key.SerializeToString(), sealed],
+        )
+        await self._store.wait_durable()
+        return bool(created)
 
     async def save_keys(self, keys: Sequence[licenses_pb2.IssuerKey]) -> None:
         """Update several published keys at once (a rotation retires one, adds another)."""
