@@ -84,6 +84,7 @@ class IssuerKeys:
         self._signers: dict[tuple[str, str], Signer] = {}
         self._published: dict[str, tuple[float, list[licenses_pb2.IssuerKey]]] = {}
         self._first_key_lock: dict[str, asyncio.Lock] = {}
+        self._public_keys: dict[tuple[str, str], PublicKey] = {}
 
     def _seal(self, signer: Signer) -> bytes:
         if self._seal_iterations is None:
@@ -240,9 +241,13 @@ class IssuerKeys:
     ) -> tuple[PublicKey, licenses_pb2.IssuerKey]:
         """The public key a JWS names, with its registry record; NotFound if unpublished."""
         key = await self.published(department, key_id)
+        cached = self._public_keys.get((department, key_id))
+        if cached is not None:
+            return cached, key
         try:
-            jwk = json_format.MessageToDict(key.public_jwk)
-            return public_key_from_jwk(jwk), key
+            public = public_key_from_jwk(json_format.MessageToDict(key.public_jwk))
+            self._public_keys[(department, key_id)] = public  # a published JWK never changes
+            return public, key
         except ValueError as error:
             raise InvalidArgument(f"the published key {key_id} is unusable: {error}") from None
 
