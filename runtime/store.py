@@ -20,7 +20,7 @@ import asyncio
 from typing import Any
 
 from redis import exceptions as redis_errors
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 
@@ -34,6 +34,10 @@ SOCKET_TIMEOUT_S = 5.0
 """Per-command read timeout; must exceed any WAITAOF timeout we send."""
 
 CONNECT_TIMEOUT_S = 2.0
+MAX_CONNECTIONS = 128
+"""Connections per process; redis-py's own default is 100, refusing the 101st caller."""
+POOL_TIMEOUT_S = 5.0
+"""How long a command waits for a free pooled connection before StoreUnavailable."""
 HEALTH_CHECK_INTERVAL_S = 30
 """redis-py PINGs a pooled connection idle this long before reusing it."""
 
@@ -64,8 +68,13 @@ async def connect(url: str, *, client_name: str) -> Store:
     """
     if not client_name or any(ch.isspace() for ch in client_name):
         raise ValueError(f"client_name must be a non-empty word, got {client_name!r}")
-    redis = Redis.from_url(
+    # A blocking pool: a burst of callers waits for a free connection (up to
+    # POOL_TIMEOUT_S) instead of failing at once with MaxConnectionsError, which under
+    # load also starved the ledger's lease renewals sharing the pool.
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=POOL_TIMEOUT_S,
         decode_responses=False,
         client_name=client_name,
         socket_timeout=SOCKET_TIMEOUT_S,
@@ -73,6 +82,7 @@ async def connect(url: str, *, client_name: str) -> Store:
         health_check_interval=HEALTH_CHECK_INTERVAL_S,
         retry=_retry(),
     )
+    redis = Redis.from_pool(pool)  # closing the client closes its pool
     store = Store(redis)
     try:
         version = await store.server_version()
