@@ -47,13 +47,14 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from common import ECHO, echo_server, integers, percentile, warm_child
 
 import services.ledger
 from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
 from runtime.config import Settings, load
 from runtime.identity import DEPARTMENT_HEADER, ROLE_HEADER, DevIdentity
 from runtime.logs import configure
-from runtime.server import RunningServer, server_options, start_server
+from runtime.server import RunningServer, start_server
 from runtime.store import Store, connect
 from runtime.tlog import merkle
 from runtime.tlog.entry import KINDS
@@ -65,7 +66,6 @@ from services.ledger.store import LedgerStore
 
 DEPARTMENT = "11350100MB01234565"
 METADATA = ((DEPARTMENT_HEADER, DEPARTMENT), (ROLE_HEADER, "issuer"))
-ECHO = "/bench.Echo/Echo"
 APPEND = "/certfree.ledger.v1.LedgerService/Append"
 BATCH_APPEND = "/certfree.ledger.v1.LedgerService/BatchAppend"
 MAX_CALL_ENTRIES = 1000
@@ -90,13 +90,6 @@ def attestation(tag: str, i: int) -> ledger_pb2.Attestation:
         issuer_department=DEPARTMENT,
         artefact_id=artefact_id(tag, i),
     )
-
-
-def percentile(ordered: list[float], fraction: float) -> float:
-    """The nearest-rank percentile of an ascending list (0.0 when empty)."""
-    if not ordered:
-        return 0.0
-    return ordered[max(0, min(len(ordered) - 1, int(len(ordered) * fraction + 0.5) - 1))]
 
 
 # --- the load generator (runs in a child process) --------------------------------------
@@ -142,10 +135,6 @@ class LoadResult:
 def run_load(spec: LoadSpec) -> LoadResult:
     """Entry point of the child process."""
     return asyncio.run(_load(spec))
-
-
-def _warm_child() -> int:
-    return os.getpid()
 
 
 async def _load(spec: LoadSpec) -> LoadResult:
@@ -228,25 +217,6 @@ async def _load(spec: LoadSpec) -> LoadResult:
 
 
 # --- servers, store ---------------------------------------------------------------------
-
-
-async def echo_server() -> tuple[grpc.aio.Server, int]:
-    """A bare unary echo on loopback: the baseline."""
-
-    async def echo(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
-        return request
-
-    server = grpc.aio.server(options=server_options(load({})))
-    server.add_generic_rpc_handlers(
-        (
-            grpc.method_handlers_generic_handler(
-                "bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(echo)}
-            ),
-        )
-    )
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    return server, port
 
 
 @dataclass
@@ -859,7 +829,7 @@ async def main(args: argparse.Namespace) -> None:
         tempfile.TemporaryDirectory(prefix="certfree-bench-") as tmp,
         concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool,
     ):
-        await asyncio.get_running_loop().run_in_executor(pool, _warm_child)
+        await asyncio.get_running_loop().run_in_executor(pool, warm_child)
         root = Path(tmp)
         store_name = "REDIS_URL" if os.environ.get("REDIS_URL") else "embedded Valkey"
         print(
@@ -886,11 +856,6 @@ async def main(args: argparse.Namespace) -> None:
             print(PROOF_HEADER)
             for row in rows:
                 print_proof_row(row)
-
-
-def integers(text: str) -> list[int]:
-    """A comma-separated list of integers (1e7 and 10_000_000 allowed)."""
-    return [int(float(part.replace("_", ""))) for part in text.split(",") if part.strip()]
 
 
 DEFAULT_CASES = "1x1,1x16,1x64,100x4,100x16,1000x1,1000x4,1000x16"

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from common import ECHO, echo_server, integers, percentile, warm_child
 from cryptography.exceptions import InvalidSignature as CryptographyInvalidSignature
 from cryptography.hazmat.primitives import hashes as cryptography_hashes
 from cryptography.hazmat.primitives.asymmetric import ec as cryptography_ec
@@ -63,7 +64,6 @@ from runtime.config import load
 from runtime.holders import USCC_ALPHABET, uscc_check_character
 from runtime.identity import DEPARTMENT_HEADER, ROLE_HEADER
 from runtime.logs import configure
-from runtime.server import server_options
 
 BUSINESS_LICENSE = "11100000000013127D001"
 """营业执照 in the shipped sample catalogue (services/licenses/catalog.yaml)."""
@@ -76,7 +76,6 @@ VERIFIER_METADATA = ((DEPARTMENT_HEADER, VERIFIER), (ROLE_HEADER, "clerk"))
 OPERATOR_METADATA = ((DEPARTMENT_HEADER, ISSUER), (ROLE_HEADER, "operator"))
 
 SERVICE = "/certfree.licenses.v1.LicenseService/"
-ECHO = "/bench.Echo/Echo"
 MAX_BATCH = 1000
 """BatchVerifyLicenses' limit (licenses.proto)."""
 
@@ -132,13 +131,6 @@ def issue_request(run: str, tag: str, i: int) -> licenses_pb2.IssueLicenseReques
     )
     request.claims.update(business_claims(i))
     return request
-
-
-def percentile(ordered: list[float], fraction: float) -> float:
-    """The nearest-rank percentile of an ascending list (0.0 when empty)."""
-    if not ordered:
-        return 0.0
-    return ordered[max(0, min(len(ordered) - 1, int(len(ordered) * fraction + 0.5) - 1))]
 
 
 def failed_checks(response: licenses_pb2.VerifyLicenseResponse) -> str:
@@ -209,10 +201,6 @@ class LoadResult:
 def run_load(spec: LoadSpec) -> LoadResult:
     """Entry point of the child process."""
     return asyncio.run(_load(spec))
-
-
-def _warm_child() -> int:
-    return os.getpid()
 
 
 class _Refused(Exception):
@@ -410,25 +398,6 @@ def run_raw(spec: RawSpec) -> tuple[float, int]:
 
 
 # --- the servers ---------------------------------------------------------------------------
-
-
-async def echo_server() -> tuple[grpc.aio.Server, int]:
-    """A bare unary echo on loopback: the baseline (as bench/ledger.py's)."""
-
-    async def echo(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
-        return request
-
-    server = grpc.aio.server(options=server_options(load({})))
-    server.add_generic_rpc_handlers(
-        (
-            grpc.method_handlers_generic_handler(
-                "bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(echo)}
-            ),
-        )
-    )
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    return server, port
 
 
 async def start_stack(root: Path) -> Stack:
@@ -631,7 +600,7 @@ async def main(args: argparse.Namespace) -> None:
         tempfile.TemporaryDirectory(prefix="certfree-bench-") as tmp,
         concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool,
     ):
-        await asyncio.get_running_loop().run_in_executor(pool, _warm_child)
+        await asyncio.get_running_loop().run_in_executor(pool, warm_child)
         stack = await start_stack(Path(tmp))
         echo, echo_port = await echo_server()
         try:
@@ -697,11 +666,6 @@ async def run_phases(bench: Bench) -> None:
         print(BATCH_HEADER, flush=True)
         for algorithm in args.algorithms:
             print(await bench.batch(algorithm, *prepared[algorithm]), flush=True)
-
-
-def integers(text: str) -> list[int]:
-    """A comma-separated list of integers."""
-    return [int(part) for part in text.split(",") if part.strip()]
 
 
 def names(choices: tuple[str, ...]) -> Any:
