@@ -20,9 +20,10 @@ from runtime.errors import (
     NotFound,
 )
 from runtime.identity import current_caller, require_role
-from services.licenses.licensing import Licensing, holder_token, verify_license
+from services.licenses.licensing import Licensing, holder_token
 from services.licenses.status_list import MEDIA_TYPE
 from services.licenses.store import LicenseStore, RevisionMismatch
+from services.licenses.verification import verify_license
 
 _BATCH_VERIFY_CONCURRENCY = 8
 _CACHE_CONTROL = "x-http-cache-control"  # a key of runtime.server.HTTP_HEADER_METADATA
