@@ -1,4 +1,4 @@
-"""The licenses service's work: issue, change status, present and verify licenses.
+"""The licenses service's work: issue, amend, change status and present licenses.
 
 Between the thin servicer and the pure rules (catalog, identifier, status, sdjwt): each
 method reads what it needs, applies the rules, writes through the store in one script,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from google.api import httpbody_pb2
@@ -35,6 +36,32 @@ _READERS = (
     common_pb2.ROLE_SERVICE,
     common_pb2.ROLE_AUDITOR,
 )
+
+
+_T = TypeVar("_T")
+_DEFAULT_PAGE = 100
+
+
+def _offset(page_token: str) -> int:
+    """The offset a page token names (tokens here are offsets); INVALID_ARGUMENT if not one."""
+    if page_token and not (page_token.isdigit() and len(page_token) <= 9):
+        raise InvalidArgument(
+            "page_token is not one this service issued",
+            field_violations=[FieldViolation("page_token", "pass the next_page_token as given")],
+        )
+    return int(page_token or 0)
+
+
+def _page(items: Sequence[_T], page_size: int, page_token: str) -> tuple[list[_T], str]:
+    """One page of `items` (already in their listing order) and the next page's token.
+
+    The token is the offset of the next item; lists here are short enough (a holder's
+    licenses, a department's keys, the catalogue) to be read whole and cut.
+    """
+    start = _offset(page_token)
+    size = page_size or _DEFAULT_PAGE
+    end = start + size
+    return list(items[start:end]), (str(end) if end < len(items) else "")
 
 
 class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
@@ -71,12 +98,11 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
     ) -> licenses_pb2.ListHolderLicensesResponse:
         """A holder's licenses (the intake lookup, 免提交); recorded in the access view."""
         caller = require_role(*_READERS)
-        if request.page_token:
-            raise InvalidArgument(
-                "page tokens are not issued: every license of the holder fits one page",
-                field_violations=[FieldViolation("page_token", "must be empty")],
-            )
-        licenses = await self._licensing.holder_licenses(request.holder, request)
+        licenses, next_token = _page(
+            await self._licensing.holder_licenses(request.holder, request),
+            request.page_size,
+            request.page_token,
+        )
         await self._licensing.record_access(
             caller,
             holder_token(self._licensing.holders, request.holder),
@@ -84,7 +110,7 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
             request.purpose,
         )
         return licenses_pb2.ListHolderLicensesResponse(
-            licenses=licenses[: request.page_size or 100]
+            licenses=licenses, next_page_token=next_token
         )
 
     async def VerifyLicense(
@@ -153,8 +179,8 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
                 "an auditor states a purpose",
                 field_violations=[FieldViolation("purpose", "required for auditors")],
             )
-        start = int(request.page_token or 0) if (request.page_token or "0").isdigit() else 0
-        size = request.page_size or 100
+        start = _offset(request.page_token)
+        size = request.page_size or _DEFAULT_PAGE
         holder = holder_token(self._licensing.holders, request.holder)
         accesses = await self._licensing.accesses(holder, start, size + 1)
         return licenses_pb2.ListLicenseAccessesResponse(
@@ -226,7 +252,8 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
         keys.sort(
             key=lambda k: (k.state != licenses_pb2.KEY_STATE_ACTIVE, -k.not_before.ToNanoseconds())
         )
-        return licenses_pb2.ListIssuerKeysResponse(keys=keys)
+        page, next_token = _page(keys, request.page_size, request.page_token)
+        return licenses_pb2.ListIssuerKeysResponse(keys=page, next_page_token=next_token)
 
     async def RotateIssuerKey(
         self, request: licenses_pb2.RotateIssuerKeyRequest, context: grpc.aio.ServicerContext
@@ -275,7 +302,8 @@ class LicenseCatalogServicer(licenses_pb2_grpc.LicenseCatalogServiceServicer):
                 or request.issuer_department in license_type.issuer_departments
             ):
                 types.append(license_type)
-        return licenses_pb2.ListLicenseTypesResponse(license_types=types)
+        page, next_token = _page(types, request.page_size, request.page_token)
+        return licenses_pb2.ListLicenseTypesResponse(license_types=page, next_page_token=next_token)
 
     async def GetLicenseType(
         self, request: licenses_pb2.GetLicenseTypeRequest, context: grpc.aio.ServicerContext
@@ -317,7 +345,8 @@ class LicenseCatalogServicer(licenses_pb2_grpc.LicenseCatalogServiceServicer):
             department.revision = revision
             if department.region_code.startswith(request.region_prefix):
                 found.append(department)
-        return licenses_pb2.ListDepartmentsResponse(departments=found)
+        page, next_token = _page(found, request.page_size, request.page_token)
+        return licenses_pb2.ListDepartmentsResponse(departments=page, next_page_token=next_token)
 
     async def GetDepartment(
         self, request: licenses_pb2.GetDepartmentRequest, context: grpc.aio.ServicerContext
