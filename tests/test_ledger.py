@@ -278,6 +278,42 @@ class TestArtefactChain:
                 checkpoint.root_hash,
             )
 
+    async def test_one_batch_with_two_entries_of_an_artefact(self, ledger_channel: Any) -> None:
+        """Issuance and status change in one BatchAppend after an earlier entry: all chained."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        license_id = "1.2.156.3005.2.11100000000013127D001.11350100MB01234565.000043.001.K"
+        first = await stub.Append(
+            ledger_pb2.AppendRequest(attestation=attestation(b"a0", artefact_id=license_id)),
+            metadata=caller(),
+        )
+        batch = await stub.BatchAppend(
+            ledger_pb2.BatchAppendRequest(
+                appends=[
+                    ledger_pb2.AppendRequest(
+                        attestation=attestation(b"a1", artefact_id=license_id)
+                    ),
+                    ledger_pb2.AppendRequest(attestation=attestation(b"x", artefact_id="other-1")),
+                    ledger_pb2.AppendRequest(
+                        attestation=attestation(
+                            b"a2",
+                            artefact_id=license_id,
+                            kind=ledger_pb2.ATTESTATION_KIND_LICENSE_STATUS_CHANGED,
+                        )
+                    ),
+                ]
+            ),
+            metadata=caller(),
+        )
+        chain = await stub.ListArtefactEntries(
+            ledger_pb2.ListArtefactEntriesRequest(artefact_id=license_id),
+            metadata=caller(role="auditor"),
+        )
+        assert [e.entry.index for e in chain.entries] == [
+            first.entry.index,
+            batch.results[0].entry.index,
+            batch.results[2].entry.index,
+        ]
+
     async def test_unknown_artefact_has_an_empty_chain(self, ledger_channel: Any) -> None:
         """No entry, no error: the chain is empty and the checkpoint still comes back."""
         stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
