@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -34,6 +35,7 @@ from runtime.tlog.note import (
     Note,
     NoteError,
     NoteSignature,
+    PublicNoteKey,
     Signer,
     Verifier,
     check_key_id,
@@ -161,46 +163,11 @@ def cosignature_message(checkpoint_text: str, timestamp: int) -> bytes:
 
 
 @dataclass(frozen=True)
-class CosignatureVerifier:
+class CosignatureVerifier(PublicNoteKey):
     """A witness's cosignature/v1 public key (vkey signature type 0x04)."""
 
-    name: str
-    """The witness's key name, e.g. ``witness.example/w1``."""
-    key_id: bytes
-    """4 bytes: ``SHA-256(name || 0x0A || 0x04 || public key)[:4]``."""
-    public_key: bytes
-    """32-byte Ed25519 public key."""
-
-    def __post_init__(self) -> None:
-        check_key_name(self.name)
-        if len(self.public_key) != ED25519_KEY_SIZE:
-            raise NoteError(
-                f"witness key {self.name!r}: public key is {len(self.public_key)} bytes, "
-                "expected 32"
-            )
-        expected = compute_key_id(self.name, SIGNATURE_TYPE_COSIGNATURE_V1, self.public_key)
-        check_key_id(self.name, self.key_id, expected, "witness key")
-
-    @classmethod
-    def from_public_key(cls, name: str, public_key: bytes) -> CosignatureVerifier:
-        """Build the verifier for a raw 32-byte public key, computing its key id."""
-        check_key_name(name)
-        key_id = compute_key_id(name, SIGNATURE_TYPE_COSIGNATURE_V1, public_key)
-        return cls(name, key_id, public_key)
-
-    @classmethod
-    def from_key_string(cls, text: str) -> CosignatureVerifier:
-        """Parse ``<name>+<hex key id>+<base64(0x04 || public key)>``, checking the key id."""
-        name, key_id, public_key = decode_key_string(
-            text, SIGNATURE_TYPE_COSIGNATURE_V1, ED25519_KEY_SIZE, private=False
-        )
-        return cls(name, key_id, public_key)
-
-    def key_string(self) -> str:
-        """Return the vkey string (type 0x04, lowercase hex key id)."""
-        return encode_key_string(
-            self.name, self.key_id, SIGNATURE_TYPE_COSIGNATURE_V1, self.public_key, private=False
-        )
+    SIGNATURE_TYPE: ClassVar[int] = SIGNATURE_TYPE_COSIGNATURE_V1
+    WHAT: ClassVar[str] = "witness key"
 
     def check(self, checkpoint_text: str, signature: NoteSignature) -> int:
         """Return the cosignature's timestamp, or raise :class:`NoteError` saying why not."""

@@ -27,6 +27,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar, Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -186,13 +187,18 @@ def ed25519_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
 
 
 @dataclass(frozen=True)
-class Verifier:
-    """An Ed25519 signed-note verifier (signature type 0x01): what auditors are given."""
+class PublicNoteKey:
+    """An Ed25519 public key of a signed-note signature type; subclasses fix the type."""
+
+    SIGNATURE_TYPE: ClassVar[int]
+    """The signature type byte this kind of key signs with."""
+    WHAT: ClassVar[str]
+    """How errors name this kind of key."""
 
     name: str
-    """Key name, conventionally the log's origin, e.g. ``ledger.example/log``."""
+    """Key name: the log's origin for a log key, the witness's name for a witness key."""
     key_id: bytes
-    """4 bytes: ``SHA-256(name || 0x0A || 0x01 || public key)[:4]``."""
+    """4 bytes: ``SHA-256(name || 0x0A || signature type || public key)[:4]``."""
     public_key: bytes
     """32-byte RFC 8032 public key."""
 
@@ -200,31 +206,39 @@ class Verifier:
         check_key_name(self.name)
         if len(self.public_key) != ED25519_KEY_SIZE:
             raise NoteError(
-                f"verifier key {self.name!r}: public key is {len(self.public_key)} bytes, "
+                f"{self.WHAT} {self.name!r}: public key is {len(self.public_key)} bytes, "
                 "expected 32"
             )
-        expected = compute_key_id(self.name, SIGNATURE_TYPE_ED25519, self.public_key)
-        check_key_id(self.name, self.key_id, expected, "verifier key")
+        expected = compute_key_id(self.name, self.SIGNATURE_TYPE, self.public_key)
+        check_key_id(self.name, self.key_id, expected, self.WHAT)
 
     @classmethod
-    def from_public_key(cls, name: str, public_key: bytes) -> Verifier:
-        """Build the verifier for a raw 32-byte public key, computing its key id."""
+    def from_public_key(cls, name: str, public_key: bytes) -> Self:
+        """Build the key for a raw 32-byte public key, computing its key id."""
         check_key_name(name)
-        return cls(name, compute_key_id(name, SIGNATURE_TYPE_ED25519, public_key), public_key)
+        return cls(name, compute_key_id(name, cls.SIGNATURE_TYPE, public_key), public_key)
 
     @classmethod
-    def from_key_string(cls, text: str) -> Verifier:
-        """Parse ``<name>+<hex key id>+<base64(0x01 || public key)>``, checking the key id."""
+    def from_key_string(cls, text: str) -> Self:
+        """Parse ``<name>+<hex key id>+<base64(type || public key)>``, checking the key id."""
         name, key_id, public_key = decode_key_string(
-            text, SIGNATURE_TYPE_ED25519, ED25519_KEY_SIZE, private=False
+            text, cls.SIGNATURE_TYPE, ED25519_KEY_SIZE, private=False
         )
         return cls(name, key_id, public_key)
 
     def key_string(self) -> str:
-        """Return the verifier key string (lowercase hex key id)."""
+        """Return the vkey string (lowercase hex key id)."""
         return encode_key_string(
-            self.name, self.key_id, SIGNATURE_TYPE_ED25519, self.public_key, private=False
+            self.name, self.key_id, self.SIGNATURE_TYPE, self.public_key, private=False
         )
+
+
+@dataclass(frozen=True)
+class Verifier(PublicNoteKey):
+    """An Ed25519 signed-note verifier (signature type 0x01): what auditors are given."""
+
+    SIGNATURE_TYPE: ClassVar[int] = SIGNATURE_TYPE_ED25519
+    WHAT: ClassVar[str] = "verifier key"
 
     def verify(self, text: str, signature: bytes) -> bool:
         """Report whether `signature` (without key id) signs the UTF-8 bytes of `text`."""
