@@ -49,7 +49,13 @@ from services.licenses.status_list import (
     status_claim,
     token_claims,
 )
-from services.licenses.store import STATUS_LIST_CAPACITY, Changed, LicenseStore, StatusSlot
+from services.licenses.store import (
+    STATUS_LIST_CAPACITY,
+    CatalogueEntry,
+    Changed,
+    LicenseStore,
+    StatusSlot,
+)
 
 Clock = Callable[[], datetime]
 _log = get_logger("licenses")
@@ -110,21 +116,20 @@ class Licensing:
         return license_type
 
     async def _read_license_type(self, code: str) -> licenses_pb2.LicenseType:
-        found = await self._store.catalogue_entry("types", code)
+        found = await self._store.catalogue_entry(licenses_pb2.LicenseType, code)
         if found is None:
             raise NotFound(f"no license type {code} in the catalogue")
-        license_type = licenses_pb2.LicenseType.FromString(found[0])
-        license_type.revision = found[1]
-        return license_type
+        return found
 
     async def seed(self, seed: catalog.Seed) -> None:
         """Store the seed file's entries that the store does not have yet (never overwrites)."""
-        for kind, entries in (("departments", seed.departments), ("types", seed.license_types)):
-            existing = await self._store.catalogue(kind)
-            for entry in entries:
-                if entry.code not in existing:
-                    entry.updated_at.FromDatetime(self._clock())
-                    await self._store.upsert(kind, entry.code, entry.SerializeToString(), 0)
+        departments = {d.code for d in await self._store.catalogue(licenses_pb2.Department)}
+        types = {t.code for t in await self._store.catalogue(licenses_pb2.LicenseType)}
+        new: list[CatalogueEntry] = [d for d in seed.departments if d.code not in departments]
+        new += [t for t in seed.license_types if t.code not in types]
+        for entry in new:
+            entry.updated_at.FromDatetime(self._clock())
+            await self._store.upsert(entry, 0)
 
     # --- issue -----------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ _READERS = (
 
 
 _T = TypeVar("_T")
+_E = TypeVar("_E", licenses_pb2.LicenseType, licenses_pb2.Department)
 _DEFAULT_PAGE = 100
 
 
@@ -293,15 +294,11 @@ class LicenseCatalogServicer(licenses_pb2_grpc.LicenseCatalogServiceServicer):
     ) -> licenses_pb2.ListLicenseTypesResponse:
         """License types by code, optionally those one department may issue."""
         current_caller()
-        types = []
-        for _, (record, revision) in sorted((await self._store.catalogue("types")).items()):
-            license_type = licenses_pb2.LicenseType.FromString(record)
-            license_type.revision = revision
-            if (
-                not request.issuer_department
-                or request.issuer_department in license_type.issuer_departments
-            ):
-                types.append(license_type)
+        types = [
+            t
+            for t in await self._store.catalogue(licenses_pb2.LicenseType)
+            if not request.issuer_department or request.issuer_department in t.issuer_departments
+        ]
         page, next_token = _page(types, request.page_size, request.page_token)
         return licenses_pb2.ListLicenseTypesResponse(license_types=page, next_page_token=next_token)
 
@@ -317,34 +314,30 @@ class LicenseCatalogServicer(licenses_pb2_grpc.LicenseCatalogServiceServicer):
     ) -> licenses_pb2.UpsertLicenseTypeResponse:
         """Create or replace a license type (operator)."""
         require_role(common_pb2.ROLE_OPERATOR)
-        entry = licenses_pb2.LicenseType()
-        entry.CopyFrom(request.license_type)
-        entry.ClearField("revision")
-        entry.updated_at.GetCurrentTime()
-        revision, created = await self._upsert(
-            "types", entry.code, entry.SerializeToString(), request.expected_revision
-        )
-        entry.revision = revision
+        entry, created = await self._upsert(request.license_type, request.expected_revision)
         return licenses_pb2.UpsertLicenseTypeResponse(license_type=entry, created=created)
 
-    async def _upsert(self, kind: str, code: str, record: bytes, expected: int) -> tuple[int, bool]:
+    async def _upsert(self, given: _E, expected: int) -> tuple[_E, bool]:
+        """Store a catalogue entry stamped now; the entry as stored, and whether it is new."""
+        entry = type(given)()
+        entry.CopyFrom(given)
+        entry.updated_at.GetCurrentTime()
         try:
-            revision = await self._store.upsert(kind, code, record, expected)
+            entry.revision = await self._store.upsert(entry, expected)
         except RevisionMismatch as error:
             raise InvalidState(f"expected_revision {expected} is stale: {error}") from None
-        return revision, revision == 1
+        return entry, entry.revision == 1
 
     async def ListDepartments(
         self, request: licenses_pb2.ListDepartmentsRequest, context: grpc.aio.ServicerContext
     ) -> licenses_pb2.ListDepartmentsResponse:
         """Departments by code, optionally within a region."""
         current_caller()
-        found = []
-        for _, (record, revision) in sorted((await self._store.catalogue("departments")).items()):
-            department = licenses_pb2.Department.FromString(record)
-            department.revision = revision
-            if department.region_code.startswith(request.region_prefix):
-                found.append(department)
+        found = [
+            d
+            for d in await self._store.catalogue(licenses_pb2.Department)
+            if d.region_code.startswith(request.region_prefix)
+        ]
         page, next_token = _page(found, request.page_size, request.page_token)
         return licenses_pb2.ListDepartmentsResponse(departments=page, next_page_token=next_token)
 
@@ -353,24 +346,15 @@ class LicenseCatalogServicer(licenses_pb2_grpc.LicenseCatalogServiceServicer):
     ) -> licenses_pb2.Department:
         """One department."""
         current_caller()
-        found = await self._store.catalogue_entry("departments", request.department_code)
+        found = await self._store.catalogue_entry(licenses_pb2.Department, request.department_code)
         if found is None:
             raise NotFound(f"no department {request.department_code}")
-        department = licenses_pb2.Department.FromString(found[0])
-        department.revision = found[1]
-        return department
+        return found
 
     async def UpsertDepartment(
         self, request: licenses_pb2.UpsertDepartmentRequest, context: grpc.aio.ServicerContext
     ) -> licenses_pb2.UpsertDepartmentResponse:
         """Create or replace a department (operator)."""
         require_role(common_pb2.ROLE_OPERATOR)
-        entry = licenses_pb2.Department()
-        entry.CopyFrom(request.department)
-        entry.ClearField("revision")
-        entry.updated_at.GetCurrentTime()
-        revision, created = await self._upsert(
-            "departments", entry.code, entry.SerializeToString(), request.expected_revision
-        )
-        entry.revision = revision
+        entry, created = await self._upsert(request.department, request.expected_revision)
         return licenses_pb2.UpsertDepartmentResponse(department=entry, created=created)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from genproto.certfree.licenses.v1 import licenses_pb2
 from runtime.store import Store
@@ -113,6 +114,24 @@ return 1
 """
 
 
+CatalogueEntry = licenses_pb2.LicenseType | licenses_pb2.Department
+_Entry = TypeVar("_Entry", licenses_pb2.LicenseType, licenses_pb2.Department)
+_CATALOGUES: dict[type, str] = {
+    licenses_pb2.LicenseType: "types",
+    licenses_pb2.Department: "departments",
+}
+
+
+def _catalogue_key(entry: CatalogueEntry) -> str:
+    return f"{TAG}:{_CATALOGUES[type(entry)]}"
+
+
+def _entry(kind: type[_Entry], record: bytes, revision: Any) -> _Entry:
+    entry = kind.FromString(record)
+    entry.revision = int(revision or 0)
+    return entry
+
+
 class RevisionMismatch(Exception):
     """An upsert named an expected revision that is not the stored one; nothing was written."""
 
@@ -158,16 +177,19 @@ class LicenseStore:
 
     # --- catalogue ------------------------------------------------------------------
 
-    async def upsert(self, kind: str, code: str, record: bytes, expected_revision: int) -> int:
-        """Store a license type or department (`kind` "types" or "departments"); its revision.
+    async def upsert(self, entry: CatalogueEntry, expected_revision: int) -> int:
+        """Store a license type or department (output fields as given); its new revision.
 
         Raises RevisionMismatch when `expected_revision` is set and not the stored one.
         """
         from redis.exceptions import ResponseError
 
+        record = type(entry).FromString(entry.SerializeToString())
+        record.ClearField("revision")  # kept beside the record, not inside it
         try:
             revision = await self._upsert(
-                keys=[f"{TAG}:{kind}"], args=[code, expected_revision, record]
+                keys=[_catalogue_key(entry)],
+                args=[entry.code, expected_revision, record.SerializeToString()],
             )
         except ResponseError as error:
             if str(error).startswith("REVISION"):
@@ -176,22 +198,22 @@ class LicenseStore:
         await self._store.wait_durable()
         return int(revision)
 
-    async def catalogue(self, kind: str) -> dict[str, tuple[bytes, int]]:
-        """Every license type or department: code -> (record, revision)."""
-        raw = await self._redis.hgetall(f"{TAG}:{kind}")
+    async def catalogue(self, kind: type[_Entry]) -> list[_Entry]:
+        """Every license type or department, by code, each with its revision."""
+        raw = await self._redis.hgetall(f"{TAG}:{_CATALOGUES[kind]}")
         fields = {_bytes(k).decode(): _bytes(v) for k, v in raw.items()}
-        return {
-            code: (record, int(fields.get(f"{code}:revision", b"0")))
-            for code, record in fields.items()
+        return [
+            _entry(kind, record, fields.get(f"{code}:revision"))
+            for code, record in sorted(fields.items())
             if not code.endswith(":revision")
-        }
+        ]
 
-    async def catalogue_entry(self, kind: str, code: str) -> tuple[bytes, int] | None:
-        """One license type or department: (record, revision), or None."""
-        record, revision = await self._redis.hmget(f"{TAG}:{kind}", [code, f"{code}:revision"])
-        if record is None:
-            return None
-        return _bytes(record), int(revision or 0)
+    async def catalogue_entry(self, kind: type[_Entry], code: str) -> _Entry | None:
+        """One license type or department, with its revision, or None."""
+        record, revision = await self._redis.hmget(
+            f"{TAG}:{_CATALOGUES[kind]}", [code, f"{code}:revision"]
+        )
+        return None if record is None else _entry(kind, _bytes(record), revision)
 
     # --- licenses -------------------------------------------------------------------
 
