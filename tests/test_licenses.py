@@ -605,3 +605,31 @@ class TestPaging:
                 licenses_pb2.ListDepartmentsRequest(page_token="abc"), metadata=caller()
             )
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+class TestCatalogueUpsert:
+    """Operators upsert departments with optimistic revisions; others may not."""
+
+    async def test_upsert_revisions_and_roles(self, running: Running) -> None:
+        """Created at revision 1, replaced at 2; a stale revision and a clerk are refused."""
+        code = "11350181MB1234599" + uscc_check_character("11350181MB1234599")
+        department = licenses_pb2.Department(
+            code=code, name="福清市示例局", region_code="350181", roles=[common_pb2.ROLE_ISSUER]
+        )
+        request = licenses_pb2.UpsertDepartmentRequest(department_code=code, department=department)
+        created = await running.catalog.UpsertDepartment(request, metadata=caller(role="operator"))
+        assert created.created and created.department.revision == 1
+        request.department.name = "福清市示例管理局"
+        request.expected_revision = 1
+        replaced = await running.catalog.UpsertDepartment(request, metadata=caller(role="operator"))
+        assert not replaced.created and replaced.department.revision == 2
+        read = await running.catalog.GetDepartment(
+            licenses_pb2.GetDepartmentRequest(department_code=code), metadata=caller()
+        )
+        assert read.name == "福清市示例管理局" and read.revision == 2
+        with pytest.raises(grpc.aio.AioRpcError) as stale:
+            await running.catalog.UpsertDepartment(request, metadata=caller(role="operator"))
+        assert stale.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        with pytest.raises(grpc.aio.AioRpcError) as clerk:
+            await running.catalog.UpsertDepartment(request, metadata=caller(role="clerk"))
+        assert clerk.value.code() == grpc.StatusCode.PERMISSION_DENIED
