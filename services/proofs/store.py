@@ -609,6 +609,8 @@ class ProofStore:
         start = _check_cursor(cursor)
         if not 0 <= block_ms <= MAX_BLOCK_MS:
             raise ValueError(f"block_ms must be between 0 and {MAX_BLOCK_MS}")
+        if count < 1:
+            raise ValueError("count must be positive")  # XREAD COUNT 0 would mean no limit
         key = _inbox_key(department)
         if block_ms > 0:
             reply = await self._blocking_client().xread({key: start}, count=count, block=block_ms)
