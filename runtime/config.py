@@ -174,6 +174,13 @@ class Settings:
         "start-up; entries not yet in the store are added, none overwritten. Empty: the "
         "shipped sample in development, nothing in production.",
     )
+    trusted_deployments_file: Path = _setting(
+        "CERTFREE_TRUSTED_DEPLOYMENTS_FILE",
+        Path(""),
+        "The verifier's trust file (YAML or JSON): other deployments whose licenses verify "
+        "here (their public URL, log verifier key, departments' JWK Sets and license types), "
+        "and optionally this deployment's own log verifier key. Empty: none.",
+    )
     status_list_ttl_seconds: int = _setting(
         "CERTFREE_STATUS_LIST_TTL_SECONDS",
         300,

@@ -17,6 +17,8 @@ from services.licenses.licensing import Licensing
 from services.licenses.secrets import load_secret
 from services.licenses.servicer import LicenseCatalogServicer, LicenseServicer
 from services.licenses.store import LicenseStore
+from services.licenses.trust import LocalLog, Trust, TrustError, load_trust
+from services.licenses.verification import LicenseVerifier
 
 SAMPLE_CATALOGUE = Path(__file__).with_name("catalog.yaml")
 """The shipped sample catalogue: the development seed unless CERTFREE_CATALOG_FILE says."""
@@ -31,6 +33,11 @@ def registrations(settings: Settings, store: Store) -> list[Registration]:
         seed = load_seed(seed_file) if str(seed_file) not in ("", ".") else None
     except SeedError as error:
         raise ConfigError(f"CERTFREE_CATALOG_FILE: {error}") from None
+    trust_file = settings.trusted_deployments_file
+    try:
+        trust = load_trust(trust_file) if str(trust_file) not in ("", ".") else Trust()
+    except TrustError as error:
+        raise ConfigError(f"CERTFREE_TRUSTED_DEPLOYMENTS_FILE: {error}") from None
 
     license_store = LicenseStore(store)
     ledger = LedgerClient(settings.target("ledger"), timeout=settings.upstream_timeout_seconds)
@@ -42,6 +49,12 @@ def registrations(settings: Settings, store: Store) -> list[Registration]:
         HolderIndex(load_secret(settings, "holder_index_key")),
         public_url=settings.public_url,
         status_list_ttl=timedelta(seconds=settings.status_list_ttl_seconds),
+    )
+
+    verifier = LicenseVerifier(
+        licensing,
+        trust,
+        LocalLog(settings.ledger_key_path, settings.ledger_origin, trust.local_ledger),
     )
 
     async def on_start() -> None:
@@ -58,7 +71,7 @@ def registrations(settings: Settings, store: Store) -> list[Registration]:
         Registration(
             name=service["LicenseService"].full_name,
             add=lambda server: licenses_pb2_grpc.add_LicenseServiceServicer_to_server(
-                LicenseServicer(licensing), server
+                LicenseServicer(licensing, verifier), server
             ),
             on_start=on_start,
             on_stop=on_stop,

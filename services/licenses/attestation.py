@@ -17,6 +17,7 @@ from runtime.identity import DEPARTMENT_HEADER, ROLE_HEADER, SUBJECT_HEADER
 LICENSE_ISSUED = ledger_pb2.ATTESTATION_KIND_LICENSE_ISSUED
 LICENSE_STATUS_CHANGED = ledger_pb2.ATTESTATION_KIND_LICENSE_STATUS_CHANGED
 KEY_PUBLISHED = ledger_pb2.ATTESTATION_KIND_KEY_PUBLISHED
+PROOF_ANSWERED = ledger_pb2.ATTESTATION_KIND_PROOF_ANSWERED
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,19 @@ class LedgerClient:
             timeout=self._timeout,
         )
         return int(entry.index)
+
+    async def receipt(self, kind: int, artefact_sha256: bytes, department: str) -> str:
+        """A fresh receipt (tlog-proof) of the entry attesting `artefact_sha256` as `kind`.
+
+        Raises grpc.aio.AioRpcError (NOT_FOUND when the ledger holds no such entry).
+        """
+        index = await self.lookup(kind, artefact_sha256, department)
+        receipt = await self._stub.GetReceipt(
+            ledger_pb2.GetReceiptRequest(index=index),
+            metadata=self._metadata(department),
+            timeout=self._timeout,
+        )
+        return str(receipt.tlog_proof)
 
     async def attest(
         self, kind: int, issuer: str, artefact_id: str, artefact_sha256: bytes

@@ -17,12 +17,15 @@ import secrets
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import grpc
 from google.protobuf import json_format, struct_pb2
 
+from genproto.certfree.common.v1 import common_pb2
 from genproto.certfree.licenses.v1 import licenses_pb2
 from runtime.errors import InvalidArgument, NotFound, Unavailable
+from runtime.identity import Caller
 from runtime.signing import PublicKey, Signer, generate_signer, open_signer, public_key_from_jwk
 from runtime.signing import seal_signer as _seal
 from services.licenses.attestation import KEY_PUBLISHED, LedgerClient
@@ -198,14 +201,28 @@ class IssuerKeys:
         return False
 
     async def mark_compromised(
-        self, department: str, key_id: str, since: datetime
+        self, department: str, key_id: str, since: datetime, *, reason: str, actor: Caller
     ) -> licenses_pb2.IssuerKey:
-        """Distrust every signature `key_id` made at or after `since`; the key stops signing."""
+        """Distrust every signature `key_id` made at or after `since`; the key stops signing.
+
+        The key record keeps why, who and when it was marked; the changed record is
+        attested as a new key publication (kind key_published). A later marking with an
+        earlier `since` widens the distrust and records its own reason and actor.
+        """
         key = await self.published(department, key_id)
         if key.HasField("compromised_since") and key.compromised_since.ToDatetime(UTC) <= since:
             return await self._attest(key)  # already distrusted from then: attest if not yet
         key.state = licenses_pb2.KEY_STATE_COMPROMISED
         key.compromised_since.FromDatetime(since)
+        key.compromise_reason = reason
+        key.compromise_marked_by.CopyFrom(
+            common_pb2.Caller(
+                department_code=actor.department_code,
+                role=actor.role,  # type: ignore[arg-type]
+                subject=actor.subject,
+            )
+        )
+        key.compromise_marked_at.FromDatetime(self._clock())
         key.ClearField("ledger_index")  # the changed publication is attested anew
         await self._store.save_keys([key])
         self._published.pop(department, None)
@@ -254,7 +271,7 @@ class IssuerKeys:
 
 def jwk_sha256(key: licenses_pb2.IssuerKey) -> bytes:
     """SHA-256 of the published record the ledger attests: the JWK and the key's state."""
-    record = {
+    record: dict[str, Any] = {
         "jwk": json_format.MessageToDict(key.public_jwk),
         "state": licenses_pb2.KeyState.Name(key.state),
         "not_before": key.not_before.ToJsonString(),
@@ -263,5 +280,15 @@ def jwk_sha256(key: licenses_pb2.IssuerKey) -> bytes:
             key.compromised_since.ToJsonString() if key.HasField("compromised_since") else None
         ),
     }
+    if key.HasField("compromise_marked_at"):
+        # Only on a compromise, so that the records of keys never compromised (and their
+        # attestations) stay what they were. The reason is hashed: free text stays out of
+        # the ledger, yet the ledger pins it.
+        record["compromise"] = {
+            "reason_sha256": hashlib.sha256(key.compromise_reason.encode()).hexdigest(),
+            "marked_by": key.compromise_marked_by.department_code,
+            "marked_by_role": common_pb2.Role.Name(key.compromise_marked_by.role),
+            "marked_at": key.compromise_marked_at.ToJsonString(),
+        }
     canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).digest()

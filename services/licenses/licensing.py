@@ -38,7 +38,7 @@ from runtime.errors import (
 from runtime.holders import HolderIndex
 from runtime.identity import Caller
 from runtime.logs import get_logger
-from services.licenses import catalog, status
+from services.licenses import catalog, proof_answer, status
 from services.licenses.attestation import LICENSE_ISSUED, LICENSE_STATUS_CHANGED, LedgerClient
 from services.licenses.identifier import LicenseId, new_serial
 from services.licenses.keys import IssuerKeys, algorithm_of
@@ -100,7 +100,6 @@ class Licensing:
         self.status_list_ttl = status_list_ttl
         self._clock = clock
         self._retry_task: asyncio.Task[None] | None = None
-        self._attested: dict[bytes, int] = {}
         self._types: dict[str, tuple[float, licenses_pb2.LicenseType]] = {}
 
     # --- catalogue -------------------------------------------------------------------
@@ -121,6 +120,10 @@ class Licensing:
             raise NotFound(f"no license type {code} in the catalogue")
         return found
 
+    async def department_known(self, code: str) -> bool:
+        """Whether the catalogue holds the department."""
+        return await self._store.catalogue_entry(licenses_pb2.Department, code) is not None
+
     async def seed(self, seed: catalog.Seed) -> None:
         """Store the seed file's entries that the store does not have yet (never overwrites)."""
         departments = {d.code for d in await self._store.catalogue(licenses_pb2.Department)}
@@ -130,6 +133,53 @@ class Licensing:
         for entry in new:
             entry.updated_at.FromDatetime(self._clock())
             await self._store.upsert(entry, 0)
+
+    # --- proof answers ----------------------------------------------------------------
+
+    async def sign_proof_answer(
+        self, caller: Caller, request: licenses_pb2.SignProofAnswerRequest
+    ) -> tuple[sdjwt.Issued, str]:
+        """A proof answer signed by the caller's department, and the key id; not stored.
+
+        The department must be in the catalogue; its authority for the proof item is the
+        proofs service's to check before it asks, and the answer is its to attest.
+        """
+        department = caller.department_code
+        if not await self.department_known(department):
+            raise PermissionDenied(
+                f"department {department} is not in the catalogue and signs no proof answers",
+                reason=common_pb2.OUTSIDE_AUTHORITY,
+            )
+        holder_token(self.holders, request.holder)  # refuses a bad check character
+        which = request.holder.WhichOneof("id") or ""
+        holder = {which: getattr(request.holder, which)}
+        valid_for = (
+            request.valid_for.ToTimedelta()
+            if request.HasField("valid_for")
+            else proof_answer.DEFAULT_VALIDITY
+        )
+        signer = await self.keys.signer(department)
+        try:
+            issued = proof_answer.issue(
+                signer,
+                issuer=department,
+                now=self._clock(),
+                valid_for=valid_for,
+                request_id=request.request_id,
+                request_sha256=request.request_sha256,
+                case_reference=request.case_reference,
+                proof_item_code=request.proof_item_code,
+                outcome=request.outcome,
+                holder=holder,
+                claims=json_format.MessageToDict(request.claims),
+            )
+        except ValueError as error:
+            # The messages name arguments and claim names, never a value.
+            raise InvalidArgument(
+                "the proof answer cannot be signed",
+                field_violations=[FieldViolation("claims", str(error))],
+            ) from None
+        return issued, signer.key_id
 
     # --- issue -----------------------------------------------------------------------
 
@@ -560,29 +610,19 @@ class Licensing:
         byte = await self._store.status_byte(department, list_number, reference.idx // 2)
         return int(status.status_from_list_value((byte >> (4 * (reference.idx % 2))) & 0x0F))
 
-    async def ledger_index(self, verified: sdjwt.Verified, issuer: str) -> int:
-        """Where the ledger attests an issuer-signed JWT; AioRpcError NOT_FOUND if nowhere.
+    async def receipt_of(self, verified: sdjwt.Verified) -> str:
+        """The ledger receipt (tlog-proof) of a license of this deployment.
 
-        An attestation never goes away, so a found index is remembered; a license of
-        this service carries its own index and needs no call to the ledger at all.
+        The stored license's receipt when the store holds this exact issuer-signed JWT,
+        else a fresh one from the ledger (AioRpcError NOT_FOUND when it attests nothing
+        of the kind). The receipt is checked by the caller, never trusted.
         """
         digest = verified.issuer_jwt_sha256
-        if (known := self._attested.get(digest)) is not None:
-            return known
         license_id = verified.visible.get("license_id")
         found = await self._store.license(license_id) if isinstance(license_id, str) else None
-        if (
-            found is not None
-            and found[0].issuer_jwt_sha256 == digest
-            and found[0].HasField("ledger_index")
-        ):
-            index = found[0].ledger_index
-        else:
-            index = await self._ledger.lookup(LICENSE_ISSUED, digest, issuer)
-        if len(self._attested) >= 100_000:
-            self._attested.clear()
-        self._attested[digest] = index
-        return index
+        if found is not None and found[0].issuer_jwt_sha256 == digest and found[0].ledger_receipt:
+            return found[0].ledger_receipt
+        return await self._ledger.receipt(LICENSE_ISSUED, digest, str(verified.iss))
 
     async def present(
         self, caller: Caller, request: licenses_pb2.PresentLicenseRequest

@@ -24,7 +24,7 @@ from runtime.identity import current_caller, require_role
 from services.licenses.licensing import Licensing, holder_token
 from services.licenses.status_list import MEDIA_TYPE
 from services.licenses.store import LicenseStore, RevisionMismatch
-from services.licenses.verification import verify_license
+from services.licenses.verification import LicenseVerifier
 
 _BATCH_VERIFY_CONCURRENCY = 8
 _CACHE_CONTROL = "x-http-cache-control"  # a key of runtime.server.HTTP_HEADER_METADATA
@@ -68,8 +68,9 @@ def _page(items: Sequence[_T], page_size: int, page_token: str) -> tuple[list[_T
 class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
     """certfree.licenses.v1.LicenseService."""
 
-    def __init__(self, licensing: Licensing) -> None:
+    def __init__(self, licensing: Licensing, verifier: LicenseVerifier) -> None:
         self._licensing = licensing
+        self._verifier = verifier
 
     async def IssueLicense(
         self, request: licenses_pb2.IssueLicenseRequest, context: grpc.aio.ServicerContext
@@ -119,7 +120,7 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
     ) -> licenses_pb2.VerifyLicenseResponse:
         """Every check of a presented SD-JWT, each with its outcome."""
         current_caller()
-        return await verify_license(self._licensing, request, datetime.now(UTC))
+        return await self._verifier.verify(request, datetime.now(UTC))
 
     async def BatchVerifyLicenses(
         self, request: licenses_pb2.BatchVerifyLicensesRequest, context: grpc.aio.ServicerContext
@@ -133,7 +134,7 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
 
         async def verify(item: licenses_pb2.VerifyLicenseRequest) -> Any:
             async with gate:
-                return await verify_license(self._licensing, item, now)
+                return await self._verifier.verify(item, now)
 
         results = await asyncio.gather(*(verify(item) for item in request.requests))
         return licenses_pb2.BatchVerifyLicensesResponse(results=results)
@@ -275,11 +276,25 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
         context: grpc.aio.ServicerContext,
     ) -> licenses_pb2.MarkIssuerKeyCompromisedResponse:
         """Distrust a key's signatures from a time on (operator)."""
-        require_role(common_pb2.ROLE_OPERATOR)
+        caller = require_role(common_pb2.ROLE_OPERATOR)
         key = await self._licensing.keys.mark_compromised(
-            request.department_code, request.key_id, request.compromised_since.ToDatetime(UTC)
+            request.department_code,
+            request.key_id,
+            request.compromised_since.ToDatetime(UTC),
+            reason=request.reason,
+            actor=caller,
         )
         return licenses_pb2.MarkIssuerKeyCompromisedResponse(key=key)
+
+    async def SignProofAnswer(
+        self, request: licenses_pb2.SignProofAnswerRequest, context: grpc.aio.ServicerContext
+    ) -> licenses_pb2.SignProofAnswerResponse:
+        """A proof answer signed by the caller's department (role service); not attested here."""
+        caller = require_role(common_pb2.ROLE_SERVICE)
+        issued, key_id = await self._licensing.sign_proof_answer(caller, request)
+        return licenses_pb2.SignProofAnswerResponse(
+            sd_jwt=issued.sd_jwt, key_id=key_id, sd_jwt_sha256=issued.issuer_jwt_sha256
+        )
 
 
 class LicenseCatalogServicer(licenses_pb2_grpc.LicenseCatalogServiceServicer):

@@ -54,6 +54,7 @@ class CheckOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CHECK_OUTCOME_FAILED: _ClassVar[CheckOutcome]
     CHECK_OUTCOME_SKIPPED: _ClassVar[CheckOutcome]
     CHECK_OUTCOME_UNAVAILABLE: _ClassVar[CheckOutcome]
+    CHECK_OUTCOME_NOT_APPLICABLE: _ClassVar[CheckOutcome]
 
 class KeyState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -95,6 +96,7 @@ CHECK_OUTCOME_PASSED: CheckOutcome
 CHECK_OUTCOME_FAILED: CheckOutcome
 CHECK_OUTCOME_SKIPPED: CheckOutcome
 CHECK_OUTCOME_UNAVAILABLE: CheckOutcome
+CHECK_OUTCOME_NOT_APPLICABLE: CheckOutcome
 KEY_STATE_UNSPECIFIED: KeyState
 KEY_STATE_ACTIVE: KeyState
 KEY_STATE_RETIRED: KeyState
@@ -203,7 +205,7 @@ class Department(_message.Message):
     def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., region_code: _Optional[str] = ..., roles: _Optional[_Iterable[_Union[_common_pb2.Role, str]]] = ..., revision: _Optional[int] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class IssuerKey(_message.Message):
-    __slots__ = ("key_id", "department_code", "algorithm", "public_jwk", "state", "not_before", "not_after", "compromised_since", "ledger_index")
+    __slots__ = ("key_id", "department_code", "algorithm", "public_jwk", "state", "not_before", "not_after", "compromised_since", "ledger_index", "compromise_reason", "compromise_marked_by", "compromise_marked_at")
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
     DEPARTMENT_CODE_FIELD_NUMBER: _ClassVar[int]
     ALGORITHM_FIELD_NUMBER: _ClassVar[int]
@@ -213,6 +215,9 @@ class IssuerKey(_message.Message):
     NOT_AFTER_FIELD_NUMBER: _ClassVar[int]
     COMPROMISED_SINCE_FIELD_NUMBER: _ClassVar[int]
     LEDGER_INDEX_FIELD_NUMBER: _ClassVar[int]
+    COMPROMISE_REASON_FIELD_NUMBER: _ClassVar[int]
+    COMPROMISE_MARKED_BY_FIELD_NUMBER: _ClassVar[int]
+    COMPROMISE_MARKED_AT_FIELD_NUMBER: _ClassVar[int]
     key_id: str
     department_code: str
     algorithm: SignatureAlgorithm
@@ -222,7 +227,10 @@ class IssuerKey(_message.Message):
     not_after: _timestamp_pb2.Timestamp
     compromised_since: _timestamp_pb2.Timestamp
     ledger_index: int
-    def __init__(self, key_id: _Optional[str] = ..., department_code: _Optional[str] = ..., algorithm: _Optional[_Union[SignatureAlgorithm, str]] = ..., public_jwk: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., state: _Optional[_Union[KeyState, str]] = ..., not_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., not_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., compromised_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ledger_index: _Optional[int] = ...) -> None: ...
+    compromise_reason: str
+    compromise_marked_by: _common_pb2.Caller
+    compromise_marked_at: _timestamp_pb2.Timestamp
+    def __init__(self, key_id: _Optional[str] = ..., department_code: _Optional[str] = ..., algorithm: _Optional[_Union[SignatureAlgorithm, str]] = ..., public_jwk: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., state: _Optional[_Union[KeyState, str]] = ..., not_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., not_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., compromised_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ledger_index: _Optional[int] = ..., compromise_reason: _Optional[str] = ..., compromise_marked_by: _Optional[_Union[_common_pb2.Caller, _Mapping]] = ..., compromise_marked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class StatusList(_message.Message):
     __slots__ = ("department_code", "list_number", "uri", "bits", "token", "issued_at", "expires_at", "ttl", "ledger_index")
@@ -337,14 +345,18 @@ class ListHolderLicensesResponse(_message.Message):
     def __init__(self, licenses: _Optional[_Iterable[_Union[License, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class VerifyLicenseRequest(_message.Message):
-    __slots__ = ("sd_jwt", "verify_at", "expected_vct")
+    __slots__ = ("sd_jwt", "verify_at", "expected_vct", "ledger_receipt", "status_list_token")
     SD_JWT_FIELD_NUMBER: _ClassVar[int]
     VERIFY_AT_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_VCT_FIELD_NUMBER: _ClassVar[int]
+    LEDGER_RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_LIST_TOKEN_FIELD_NUMBER: _ClassVar[int]
     sd_jwt: str
     verify_at: _timestamp_pb2.Timestamp
     expected_vct: str
-    def __init__(self, sd_jwt: _Optional[str] = ..., verify_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expected_vct: _Optional[str] = ...) -> None: ...
+    ledger_receipt: str
+    status_list_token: str
+    def __init__(self, sd_jwt: _Optional[str] = ..., verify_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expected_vct: _Optional[str] = ..., ledger_receipt: _Optional[str] = ..., status_list_token: _Optional[str] = ...) -> None: ...
 
 class VerifyLicenseResponse(_message.Message):
     __slots__ = ("valid", "checks", "vct", "license_id", "issuer_department", "key_id", "issued_at", "valid_from", "valid_until", "status", "disclosed_claims", "ledger_index")
@@ -631,3 +643,33 @@ class UpsertDepartmentResponse(_message.Message):
     department: Department
     created: bool
     def __init__(self, department: _Optional[_Union[Department, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+
+class SignProofAnswerRequest(_message.Message):
+    __slots__ = ("proof_item_code", "request_id", "request_sha256", "case_reference", "outcome", "claims", "holder", "valid_for")
+    PROOF_ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_SHA256_FIELD_NUMBER: _ClassVar[int]
+    CASE_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    CLAIMS_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_FIELD_NUMBER: _ClassVar[int]
+    VALID_FOR_FIELD_NUMBER: _ClassVar[int]
+    proof_item_code: str
+    request_id: str
+    request_sha256: bytes
+    case_reference: str
+    outcome: str
+    claims: _struct_pb2.Struct
+    holder: _common_pb2.HolderRef
+    valid_for: _duration_pb2.Duration
+    def __init__(self, proof_item_code: _Optional[str] = ..., request_id: _Optional[str] = ..., request_sha256: _Optional[bytes] = ..., case_reference: _Optional[str] = ..., outcome: _Optional[str] = ..., claims: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., holder: _Optional[_Union[_common_pb2.HolderRef, _Mapping]] = ..., valid_for: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class SignProofAnswerResponse(_message.Message):
+    __slots__ = ("sd_jwt", "key_id", "sd_jwt_sha256")
+    SD_JWT_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    SD_JWT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    sd_jwt: str
+    key_id: str
+    sd_jwt_sha256: bytes
+    def __init__(self, sd_jwt: _Optional[str] = ..., key_id: _Optional[str] = ..., sd_jwt_sha256: _Optional[bytes] = ...) -> None: ...

@@ -112,6 +112,11 @@ class LicenseServiceStub:
                 request_serializer=certfree_dot_licenses_dot_v1_dot_licenses__pb2.MarkIssuerKeyCompromisedRequest.SerializeToString,
                 response_deserializer=certfree_dot_licenses_dot_v1_dot_licenses__pb2.MarkIssuerKeyCompromisedResponse.FromString,
                 _registered_method=True)
+        self.SignProofAnswer = channel.unary_unary(
+                '/certfree.licenses.v1.LicenseService/SignProofAnswer',
+                request_serializer=certfree_dot_licenses_dot_v1_dot_licenses__pb2.SignProofAnswerRequest.SerializeToString,
+                response_deserializer=certfree_dot_licenses_dot_v1_dot_licenses__pb2.SignProofAnswerResponse.FromString,
+                _registered_method=True)
 
 
 class LicenseServiceServicer:
@@ -254,6 +259,18 @@ class LicenseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SignProofAnswer(self, request, context):
+        """Signs a proof answer (证明协查的答复) as an SD-JWT VC with the answering department's
+        key (role service: the proofs service, naming the answering department as the
+        caller's department). The department must be in the catalogue. Nothing is written
+        and nothing attested here: the proofs service checks the department's authority for
+        the proof item before it asks, and attests the answer itself. VerifyLicense
+        verifies the result.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LicenseServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -331,6 +348,11 @@ def add_LicenseServiceServicer_to_server(servicer, server):
                     servicer.MarkIssuerKeyCompromised,
                     request_deserializer=certfree_dot_licenses_dot_v1_dot_licenses__pb2.MarkIssuerKeyCompromisedRequest.FromString,
                     response_serializer=certfree_dot_licenses_dot_v1_dot_licenses__pb2.MarkIssuerKeyCompromisedResponse.SerializeToString,
+            ),
+            'SignProofAnswer': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignProofAnswer,
+                    request_deserializer=certfree_dot_licenses_dot_v1_dot_licenses__pb2.SignProofAnswerRequest.FromString,
+                    response_serializer=certfree_dot_licenses_dot_v1_dot_licenses__pb2.SignProofAnswerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -740,6 +762,33 @@ class LicenseService:
             '/certfree.licenses.v1.LicenseService/MarkIssuerKeyCompromised',
             certfree_dot_licenses_dot_v1_dot_licenses__pb2.MarkIssuerKeyCompromisedRequest.SerializeToString,
             certfree_dot_licenses_dot_v1_dot_licenses__pb2.MarkIssuerKeyCompromisedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SignProofAnswer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/certfree.licenses.v1.LicenseService/SignProofAnswer',
+            certfree_dot_licenses_dot_v1_dot_licenses__pb2.SignProofAnswerRequest.SerializeToString,
+            certfree_dot_licenses_dot_v1_dot_licenses__pb2.SignProofAnswerResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -120,6 +120,14 @@ class LicenseServiceStub:
     """Marks a department key as compromised from a given time (role operator): every
     signature it made at or after that time fails verification from now on. Attested.
     """
+    SignProofAnswer: _grpc.UnaryUnaryMultiCallable[_licenses_pb2.SignProofAnswerRequest, _licenses_pb2.SignProofAnswerResponse]
+    """Signs a proof answer (证明协查的答复) as an SD-JWT VC with the answering department's
+    key (role service: the proofs service, naming the answering department as the
+    caller's department). The department must be in the catalogue. Nothing is written
+    and nothing attested here: the proofs service checks the department's authority for
+    the proof item before it asks, and attests the answer itself. VerifyLicense
+    verifies the result.
+    """
 
 @_typing.type_check_only
 class LicenseServiceAsyncStub(LicenseServiceStub):
@@ -202,6 +210,14 @@ class LicenseServiceAsyncStub(LicenseServiceStub):
     MarkIssuerKeyCompromised: _aio.UnaryUnaryMultiCallable[_licenses_pb2.MarkIssuerKeyCompromisedRequest, _licenses_pb2.MarkIssuerKeyCompromisedResponse]  # type: ignore[assignment]
     """Marks a department key as compromised from a given time (role operator): every
     signature it made at or after that time fails verification from now on. Attested.
+    """
+    SignProofAnswer: _aio.UnaryUnaryMultiCallable[_licenses_pb2.SignProofAnswerRequest, _licenses_pb2.SignProofAnswerResponse]  # type: ignore[assignment]
+    """Signs a proof answer (证明协查的答复) as an SD-JWT VC with the answering department's
+    key (role service: the proofs service, naming the answering department as the
+    caller's department). The department must be in the catalogue. Nothing is written
+    and nothing attested here: the proofs service checks the department's authority for
+    the proof item before it asks, and attests the answer itself. VerifyLicense
+    verifies the result.
     """
 
 class LicenseServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -372,6 +388,20 @@ class LicenseServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_licenses_pb2.MarkIssuerKeyCompromisedResponse, _abc.Awaitable[_licenses_pb2.MarkIssuerKeyCompromisedResponse]]:
         """Marks a department key as compromised from a given time (role operator): every
         signature it made at or after that time fails verification from now on. Attested.
+        """
+
+    @_abc_1.abstractmethod
+    def SignProofAnswer(
+        self,
+        request: _licenses_pb2.SignProofAnswerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_licenses_pb2.SignProofAnswerResponse, _abc.Awaitable[_licenses_pb2.SignProofAnswerResponse]]:
+        """Signs a proof answer (证明协查的答复) as an SD-JWT VC with the answering department's
+        key (role service: the proofs service, naming the answering department as the
+        caller's department). The department must be in the catalogue. Nothing is written
+        and nothing attested here: the proofs service checks the department's authority for
+        the proof item before it asks, and attests the answer itself. VerifyLicense
+        verifies the result.
         """
 
 def add_LicenseServiceServicer_to_server(servicer: LicenseServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
