@@ -181,10 +181,11 @@ async def _load(spec: LoadSpec) -> LoadResult:
         def check(reply: Any, size: int) -> None:
             if spec.echo:
                 return
-            last = reply if spec.batch == 1 else reply.results[-1]
             if spec.batch > 1 and len(reply.results) != size:
                 raise AssertionError(f"{len(reply.results)} results for {size} appends")
-            if last.duplicate or last.checkpoint.size <= last.entry.index:
+            last = reply.entry if spec.batch == 1 else reply.results[-1]
+            duplicate = reply.duplicate if spec.batch == 1 else last.duplicate
+            if duplicate or reply.checkpoint.size <= last.index:
                 raise AssertionError("a reply whose checkpoint does not cover its new entry")
 
         async def worker() -> None:

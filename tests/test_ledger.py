@@ -14,8 +14,10 @@ from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
 from runtime.config import Settings
 from runtime.tlog import merkle
 from runtime.tlog.checkpoint import open_checkpoint
+from runtime.tlog.entry import KINDS, Entry
 from runtime.tlog.note import Signer, Verifier
 from runtime.tlog.receipt import ReceiptError, verify_receipt
+from services.ledger.servicer import entry_message
 from tests.conftest import HOUSING_BUREAU, MARKET_REGULATION, caller
 
 
@@ -36,7 +38,29 @@ def log_verifier(settings: Settings) -> Verifier:
     return Signer.from_key_string(settings.ledger_key_path.read_text().strip()).verifier()
 
 
-async def append_many(stub: Any, count: int, prefix: str = "a") -> list[Any]:
+def rebuilt(
+    append: ledger_pb2.AppendRequest,
+    result: ledger_pb2.AppendResult,
+    checkpoint: ledger_pb2.Checkpoint,
+) -> ledger_pb2.AppendResponse:
+    """What a caller knows of one append of a batch (BatchAppend answers compactly): the
+    entry rebuilt from what it sent and the result's index and time, and the checkpoint."""
+    sent = append.attestation
+    entry = Entry(
+        KINDS[sent.kind - 1],
+        sent.issuer_department,
+        sent.artefact_id,
+        sent.artefact_sha256,
+        result.accepted_at.ToMilliseconds(),
+    )
+    return ledger_pb2.AppendResponse(
+        entry=entry_message(result.index, entry.encode()),
+        duplicate=result.duplicate,
+        checkpoint=checkpoint,
+    )
+
+
+async def append_many(stub: Any, count: int, prefix: str = "a") -> list[ledger_pb2.AppendResponse]:
     """Append `count` distinct attestations in one BatchAppend."""
     request = ledger_pb2.BatchAppendRequest(
         appends=[
@@ -44,7 +68,12 @@ async def append_many(stub: Any, count: int, prefix: str = "a") -> list[Any]:
             for i in range(count)
         ]
     )
-    return list((await stub.BatchAppend(request, metadata=caller())).results)
+    response = await stub.BatchAppend(request, metadata=caller())
+    assert len(response.results) == count
+    return [
+        rebuilt(a, r, response.checkpoint)
+        for a, r in zip(request.appends, response.results, strict=True)
+    ]
 
 
 class TestAppend:
@@ -83,7 +112,7 @@ class TestAppend:
         other = ledger_pb2.AppendRequest(attestation=attestation(b"between"))
         batch = ledger_pb2.BatchAppendRequest(appends=[request, other, request])
         results = (await stub.BatchAppend(batch, metadata=caller())).results
-        assert [r.entry.index for r in results] == [0, 1, 0]
+        assert [r.index for r in results] == [0, 1, 0]
         assert [r.duplicate for r in results] == [False, False, True]
         checkpoint = await stub.GetCheckpoint(ledger_pb2.GetCheckpointRequest(), metadata=caller())
         assert checkpoint.size == 2
@@ -118,6 +147,44 @@ class TestAppend:
         assert raised.value.code() == grpc.StatusCode.ALREADY_EXISTS
         checkpoint = await stub.GetCheckpoint(ledger_pb2.GetCheckpointRequest(), metadata=caller())
         assert checkpoint.size == 1, "the refused append wrote nothing"
+
+    async def test_batch_reusing_a_logged_key_writes_nothing(self, ledger_channel: Any) -> None:
+        """A batch whose last append reuses a logged key for other content: none of it lands."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        await stub.Append(
+            ledger_pb2.AppendRequest(attestation=attestation(b"a"), idempotency_key="k-1"),
+            metadata=caller(),
+        )
+        batch = ledger_pb2.BatchAppendRequest(
+            appends=[
+                ledger_pb2.AppendRequest(attestation=attestation(b"fresh")),
+                ledger_pb2.AppendRequest(attestation=attestation(b"b"), idempotency_key="k-1"),
+            ]
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await stub.BatchAppend(batch, metadata=caller())
+        assert raised.value.code() == grpc.StatusCode.ALREADY_EXISTS
+        assert "append 1" in (raised.value.details() or "")
+        checkpoint = await stub.GetCheckpoint(ledger_pb2.GetCheckpointRequest(), metadata=caller())
+        assert checkpoint.size == 1, "the fresh append of the refused batch was not written"
+
+    async def test_concurrent_calls_racing_for_one_key(self, ledger_channel: Any) -> None:
+        """Two calls in flight at once put one key on two contents: exactly one lands."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        outcomes = await asyncio.gather(
+            *(
+                stub.Append(
+                    ledger_pb2.AppendRequest(attestation=attestation(body), idempotency_key="race"),
+                    metadata=caller(),
+                )
+                for body in (b"first", b"second")
+            ),
+            return_exceptions=True,
+        )
+        refused = [o for o in outcomes if isinstance(o, grpc.aio.AioRpcError)]
+        assert len(refused) == 1 and refused[0].code() == grpc.StatusCode.ALREADY_EXISTS
+        checkpoint = await stub.GetCheckpoint(ledger_pb2.GetCheckpointRequest(), metadata=caller())
+        assert checkpoint.size == 1
 
     async def test_concurrent_appends_get_distinct_indexes(self, ledger_channel: Any) -> None:
         """Fifty concurrent callers, batched together, each get their own index."""
@@ -310,8 +377,8 @@ class TestArtefactChain:
         )
         assert [e.entry.index for e in chain.entries] == [
             first.entry.index,
-            batch.results[0].entry.index,
-            batch.results[2].entry.index,
+            batch.results[0].index,
+            batch.results[2].index,
         ]
 
     async def test_unknown_artefact_has_an_empty_chain(self, ledger_channel: Any) -> None:
@@ -404,26 +471,34 @@ class TestAppendStream:
         """Ten batches of 100: responses in request order, indexes 0..999, proofs verify."""
         stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
 
+        sent = [
+            ledger_pb2.BatchAppendRequest(
+                appends=[
+                    ledger_pb2.AppendRequest(attestation=attestation(f"s{b}-{i}".encode()))
+                    for i in range(100)
+                ]
+            )
+            for b in range(10)
+        ]
+
         async def batches() -> Any:
-            for b in range(10):
-                yield ledger_pb2.BatchAppendRequest(
-                    appends=[
-                        ledger_pb2.AppendRequest(attestation=attestation(f"s{b}-{i}".encode()))
-                        for i in range(100)
-                    ]
-                )
+            for batch in sent:
+                yield batch
 
         responses = [r async for r in stub.AppendStream(batches(), metadata=caller())]
-        indexes = [item.entry.index for r in responses for item in r.results]
+        indexes = [item.index for r in responses for item in r.results]
         assert indexes == list(range(1000))
-        last = responses[-1].results[-1]
-        checkpoint, _ = open_checkpoint(last.checkpoint.signed_note, log_verifier(settings))
+        checkpoint, _ = open_checkpoint(
+            responses[-1].checkpoint.signed_note, log_verifier(settings)
+        )
+        assert checkpoint.size == 1000
         proof = await stub.GetInclusionProof(
             ledger_pb2.GetInclusionProofRequest(index=777, tree_size=checkpoint.size),
             metadata=caller(),
         )
+        entry = rebuilt(sent[7].appends[77], responses[7].results[77], responses[7].checkpoint)
         merkle.verify_inclusion(
-            merkle.leaf_hash(responses[7].results[77].entry.encoded),
+            merkle.leaf_hash(entry.entry.encoded),
             777,
             checkpoint.size,
             list(proof.hashes),

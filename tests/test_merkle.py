@@ -299,6 +299,34 @@ class TestPublishedVectors:
         assert compact.ids() == [NodeID(lv, i) for lv, i in published]
         assert compact.root().hex() == ROOTS[size]
 
+    @given(
+        first=st.integers(0, 600),
+        cuts=st.lists(st.integers(0, 300), max_size=4),
+        every=st.sampled_from([1, 2, 8]),
+    )
+    @settings(max_examples=60, deadline=None)
+    def test_extend_is_append_leaf_by_leaf(self, first: int, cuts: list[int], every: int) -> None:
+        """extend() in any chunks gives append()'s tree, reporting its nodes at the levels asked."""
+        leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(first + sum(cuts))]
+        by_append, by_extend = CompactRange(), CompactRange()
+        expected = []
+        for hashed in leaves:
+            expected += [n for n in by_append.append(hashed)[1:] if n[0].level % every == 0]
+        reported = by_extend.extend(leaves[:first], every)
+        position = first
+        for cut in cuts:
+            reported += by_extend.extend(leaves[position : position + cut], every)
+            position += cut
+        assert reported == expected
+        assert by_extend.hashes == by_append.hashes and by_extend.size == by_append.size
+
+    def test_extend_refuses_a_bad_leaf_and_adds_nothing(self) -> None:
+        """A short leaf hash anywhere in the batch: ValueError, the range unchanged."""
+        compact = CompactRange()
+        with pytest.raises(ValueError, match="leaf hash 1"):
+            compact.extend([leaf_hash(b"a"), b"short"], 8)
+        assert compact.size == 0
+
     @pytest.mark.parametrize(("index", "size", "proof"), INCLUSION_VECTORS)
     def test_inclusion_proof_is_published(self, index: int, size: int, proof: list[str]) -> None:
         """Reference and stored-node proofs both equal the published one, which verifies."""

@@ -138,8 +138,8 @@ class TestFencing:
                 await a.submit([submission("from-paused-a")])
             assert not a.leading
             assert await ledger_store.size() == 1, "the fenced batch wrote nothing"
-            (result,) = await b.submit([submission("b")])
-            assert result.index == 1
+            (placed,) = (await b.submit([submission("b")])).placed
+            assert placed.index == 1
         finally:
             await a.stop()
             await b.stop()
@@ -178,8 +178,8 @@ class TestStaleView:
             sequencer._bundle_length -= 3  # what a lost reply and a half-done reload would leave
             with pytest.raises(Conflict):
                 await sequencer.submit([submission("c")])
-            (result,) = await sequencer.submit([submission("c")])
-            assert result.index == 2
+            (placed,) = (await sequencer.submit([submission("c")])).placed
+            assert placed.index == 2
             encoded = await reader.entries([0, 1, 2])
             assert [Entry.decode(e).artefact_id for e in encoded] == [
                 "license-a",

@@ -42,7 +42,11 @@ async def log_of_300(settings: Settings) -> AsyncIterator[tuple[Stack, list[byte
                 ]
             )
             results = (await stub.BatchAppend(request, metadata=caller())).results
-        yield stack, [r.entry.encoded for r in results]
+            entries = [
+                await stub.GetEntry(ledger_pb2.GetEntryRequest(index=r.index), metadata=caller())
+                for r in results
+            ]
+        yield stack, [e.encoded for e in entries]
     finally:
         await stack.stop()
 

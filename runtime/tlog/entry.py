@@ -74,22 +74,15 @@ class Entry:
     """When the ledger accepted it, Unix milliseconds."""
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise EntryError("kind", f"{self.kind!r} is not an attestation kind")
-        if not _USCC.match(self.issuer):
-            raise EntryError("issuer_department", "must be an 18-character USCC")
-        check_artefact_id(self.artefact_id)
-        if len(self.artefact_sha256) != 32:
-            raise EntryError("artefact_sha256", "must be 32 bytes")
+        check_fields(self.kind, self.issuer, self.artefact_id, self.artefact_sha256)
         if not 0 <= self.accepted_ms < 10**16:
             raise EntryError("accepted", "must be Unix milliseconds")
 
     def encode(self) -> bytes:
         """The canonical bytes of the entry."""
-        return (
-            f"{HEADER}\nkind {self.kind}\nissuer {self.issuer}\nartefact {self.artefact_id}\n"
-            f"sha256 {self.artefact_sha256.hex()}\naccepted {self.accepted_ms}\n"
-        ).encode()
+        return encode_fields(
+            self.kind, self.issuer, self.artefact_id, self.artefact_sha256, self.accepted_ms
+        )
 
     @classmethod
     def decode(cls, data: bytes) -> Entry:
@@ -124,6 +117,31 @@ class Entry:
         if entry.encode() != data:
             raise EntryError("entry", "is not in canonical form")
         return entry
+
+
+def check_fields(kind: str, issuer: str, artefact_id: str, artefact_sha256: bytes) -> None:
+    """Raise EntryError unless these are the fields of a well-formed entry."""
+    if kind not in KINDS:
+        raise EntryError("kind", f"{kind!r} is not an attestation kind")
+    if not _USCC.match(issuer):
+        raise EntryError("issuer_department", "must be an 18-character USCC")
+    check_artefact_id(artefact_id)
+    if len(artefact_sha256) != 32:
+        raise EntryError("artefact_sha256", "must be 32 bytes")
+
+
+def encode_fields(
+    kind: str, issuer: str, artefact_id: str, artefact_sha256: bytes, accepted_ms: int
+) -> bytes:
+    """The canonical bytes of an entry of fields that :func:`check_fields` accepted.
+
+    The sequencer encodes with this directly: its submissions were checked once, when
+    they were made, and checking them again per entry was a tenth of its CPU.
+    """
+    return (
+        f"{HEADER}\nkind {kind}\nissuer {issuer}\nartefact {artefact_id}\n"
+        f"sha256 {artefact_sha256.hex()}\naccepted {accepted_ms}\n"
+    ).encode()
 
 
 def check_artefact_id(artefact_id: str) -> None:

@@ -381,6 +381,30 @@ class CompactRange:
         self._size += 1
         return completed
 
+    def extend(self, leaf_hashes: Sequence[bytes], every: int) -> list[tuple[NodeID, bytes]]:
+        """Add leaves; return the interior nodes they completed at levels that are
+        multiples of `every` (8 for the levels hash tiles store), lowest first per leaf.
+
+        The same tree as :meth:`append` per leaf, without building a NodeID for every
+        node: the sequencer's batches of a thousand leaves spent a tenth of their time there.
+        Raises ValueError, having added nothing, if a leaf hash is not HASH_SIZE bytes.
+        """
+        for count, hashed in enumerate(leaf_hashes):
+            _check_hash(hashed, f"leaf hash {count}")
+        hashes, position, completed = self._hashes, self._size, []
+        for hashed in leaf_hashes:
+            index, level = position, 0
+            while index & 1:
+                hashed = hashlib.sha256(_NODE_PREFIX + hashes.pop() + hashed).digest()
+                index >>= 1
+                level += 1
+                if level % every == 0:
+                    completed.append((NodeID(level, index), hashed))
+            hashes.append(hashed)
+            position += 1
+        self._size = position
+        return completed
+
     def root(self) -> bytes:
         """The root of the tree: :data:`EMPTY_ROOT` for size 0."""
         return _fold_right(self._hashes) if self._hashes else EMPTY_ROOT

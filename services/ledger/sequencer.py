@@ -16,7 +16,9 @@ append that returned is integrated, durable and covered by the checkpoint it car
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import functools
 import os
 import socket
 import uuid
@@ -27,7 +29,7 @@ from datetime import UTC, datetime
 from runtime.logs import get_logger
 from runtime.tlog import merkle, tiles
 from runtime.tlog.checkpoint import Checkpoint, sign_checkpoint
-from runtime.tlog.entry import KINDS, Entry
+from runtime.tlog.entry import KINDS, Entry, check_fields, encode_fields
 from runtime.tlog.note import Signer
 from services.ledger.reader import LogReader
 from services.ledger.store import Conflict, Fenced, LedgerStore, Write
@@ -42,7 +44,7 @@ class NotSequencer(Exception):
 
 @dataclass(frozen=True)
 class Submission:
-    """One attestation to append, with what makes its retries safe."""
+    """One attestation to append, with what makes its retries safe; checked when made."""
 
     kind: str
     issuer: str
@@ -51,31 +53,69 @@ class Submission:
     idempotency_key: str = ""
     """An explicit key, or empty: then the artefact hash and kind are the key."""
 
-    def keys(self) -> list[bytes]:
+    def __post_init__(self) -> None:
+        # Raises EntryError: the sequencer encodes submissions without checking them again.
+        check_fields(self.kind, self.issuer, self.artefact_id, self.artefact_sha256)
+
+    @functools.cached_property
+    def idempotency_keys(self) -> list[bytes]:
         """Idempotency keys in store form: hash-and-kind always, the explicit one if given."""
-        found = [b"h" + bytes([KINDS.index(self.kind) + 1]) + self.artefact_sha256]
+        found = [hash_key(self.kind, self.artefact_sha256)]
         if self.idempotency_key:
             found.append(b"k" + self.idempotency_key.encode())
         return found
 
+    def same_as(self, other: Submission | Entry) -> bool:
+        """Whether `other` attests the same content (the idempotency key aside)."""
+        return (self.kind, self.issuer, self.artefact_id, self.artefact_sha256) == (
+            other.kind,
+            other.issuer,
+            other.artefact_id,
+            other.artefact_sha256,
+        )
+
+
+def hash_key(kind: str, artefact_sha256: bytes) -> bytes:
+    """The idempotency key, in store form, of an artefact hash and kind."""
+    return b"h" + bytes([KINDS.index(kind) + 1]) + artefact_sha256
+
 
 @dataclass(frozen=True)
-class Integrated:
-    """The outcome of one submission: where it is, and the checkpoint that covers it."""
+class Placed:
+    """Where one submission is in the log."""
 
     index: int
-    encoded: bytes
-    entry: Entry
-    """The entry `encoded` encodes (decoded once here, not once per reply)."""
     duplicate: bool
+    """True when an earlier entry had its key: nothing new was written for it."""
+    accepted_ms: int
+    """When the ledger accepted the entry at `index`."""
+
+
+@dataclass(frozen=True)
+class Landed:
+    """The outcome of one submit: each submission's place, and a checkpoint covering all."""
+
+    placed: list[Placed]
     checkpoint: Checkpoint
     checkpoint_note: str
 
 
+class Reused(Exception):
+    """A submission's key was attested earlier with other content; nothing of its call landed."""
+
+    def __init__(self, position: int, index: int) -> None:
+        super().__init__(
+            f"submission {position} reuses the key of entry {index}, which attests other content"
+        )
+        self.position = position
+        self.index = index
+
+
 @dataclass
 class _Pending:
-    submission: Submission
-    future: asyncio.Future[Integrated] = field(
+    submissions: Sequence[Submission]
+    keys: list[list[bytes]]
+    future: asyncio.Future[Landed] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
 
@@ -102,7 +142,8 @@ class Sequencer:
         self._max_batch = max_batch
         self._max_delay = max_delay
         self._clock = clock
-        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._waiting: collections.deque[_Pending] = collections.deque()
+        self._arrival = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._range = merkle.CompactRange()
         self._bundle_length = 0
@@ -162,22 +203,24 @@ class Sequencer:
             with contextlib.suppress(Exception):
                 await self._store.release_lease(self._token)
             self._token = ""
-        while not self._queue.empty():
-            pending = self._queue.get_nowait()
+        while self._waiting:
+            pending = self._waiting.popleft()
             if not pending.future.done():
                 pending.future.set_exception(ConnectionAbortedError("the sequencer stopped"))
 
-    async def submit(self, submissions: Sequence[Submission]) -> list[Integrated]:
+    async def submit(self, submissions: Sequence[Submission]) -> Landed:
         """Append `submissions` in order; returns once they are durable and checkpointed.
 
-        Raises NotSequencer on a replica that does not hold the lease.
+        All or nothing per call: raises Reused, having written none of them, if one's
+        key was attested earlier with other content. Raises NotSequencer on a replica
+        that does not hold the lease.
         """
         if not self._token:
             raise NotSequencer(f"this replica does not sequence {self._origin}")
-        pending = [_Pending(s) for s in submissions]
-        for item in pending:
-            self._queue.put_nowait(item)
-        return list(await asyncio.gather(*(p.future for p in pending)))
+        pending = _Pending(submissions, [s.idempotency_keys for s in submissions])
+        self._waiting.append(pending)
+        self._arrival.set()
+        return await pending.future
 
     async def _load(self) -> None:
         """Read the tree's compact range and tail bundle length from the store, all or nothing."""
@@ -203,30 +246,37 @@ class Sequencer:
             self._range, self._bundle_length = merkle.CompactRange(size, hashes), bundle_length
 
     async def _collect(self) -> list[_Pending]:
-        """What is queued now, and what arrives within max_delay of the first, up to max_batch."""
-        batch = [await self._queue.get()]
+        """Calls waiting now, and those arriving within max_delay of the first, up to
+        max_batch entries (a call is never split; one larger call is a batch alone)."""
+        while not self._waiting:
+            self._arrival.clear()
+            await self._arrival.wait()
+        batch = [self._waiting.popleft()]
+        count = len(batch[0].submissions)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._max_delay
-        while len(batch) < self._max_batch:
-            if not self._queue.empty():
-                batch.append(
-                    self._queue.get_nowait()
-                )  # no timer per item: a BatchAppend queues 1,000
+        while count < self._max_batch:
+            if not self._waiting:
+                timeout = deadline - loop.time()
+                if timeout <= 0:
+                    break
+                self._arrival.clear()
+                try:
+                    await asyncio.wait_for(self._arrival.wait(), timeout)
+                except TimeoutError:
+                    break
                 continue
-            timeout = deadline - loop.time()
-            if timeout <= 0:
-                break
-            try:
-                batch.append(await asyncio.wait_for(self._queue.get(), timeout))
-            except TimeoutError:
-                break
+            if count + len(self._waiting[0].submissions) > self._max_batch:
+                break  # it opens the next batch
+            batch.append(self._waiting.popleft())
+            count += len(batch[-1].submissions)
         return batch
 
     async def _run(self) -> None:
         while True:
             batch = await self._collect()
             try:
-                results = await self._integrate([p.submission for p in batch])
+                outcomes = await self._integrate(batch)
             except asyncio.CancelledError:
                 for pending in batch:
                     pending.future.cancel()
@@ -239,57 +289,76 @@ class Sequencer:
                 with contextlib.suppress(Exception):
                     await self._load()
                 continue
-            for pending, result in zip(batch, results, strict=True):
-                if not pending.future.done():
-                    pending.future.set_result(result)
+            for pending, outcome in zip(batch, outcomes, strict=True):
+                if pending.future.done():
+                    continue
+                if isinstance(outcome, Reused):
+                    pending.future.set_exception(outcome)
+                else:
+                    pending.future.set_result(outcome)
 
-    async def _integrate(self, submissions: list[Submission]) -> list[Integrated]:
+    async def _integrate(self, batch: list[_Pending]) -> list[Landed | Reused]:
         """Integrate one batch; the in-memory tree changes only once the store has it."""
         async with self._tree_lock:
-            return await self._integrate_locked(submissions)
+            return await self._integrate_locked(batch)
 
-    async def _integrate_locked(self, submissions: list[Submission]) -> list[Integrated]:
-        keys = [s.keys() for s in submissions]
-        flat = [k for ks in keys for k in ks]
+    async def _integrate_locked(self, batch: list[_Pending]) -> list[Landed | Reused]:
+        flat = [k for pending in batch for keys in pending.keys for k in keys]
         stored = await self._store.indexes(flat)
         known = {key: index for key, index in zip(flat, stored, strict=True) if index is not None}
+        earlier: dict[int, Entry] = {}
+        if known:
+            # Duplicates: compare their content, and answer with their acceptance times.
+            wanted = sorted(set(known.values()))
+            raw = await self._reader.entries(wanted)
+            earlier = {i: Entry.decode(e) for i, e in zip(wanted, raw, strict=True)}
         old_size = self._range.size
         work = merkle.CompactRange(self._range.size, self._range.hashes)
         accepted_ms = int(self._clock().timestamp() * 1000)
-        placed: list[tuple[int, bool]] = []  # (index, duplicate) per submission
-        new_entries: list[bytes] = []
-        decoded: dict[int, Entry] = {}
-        new_nodes: list[tuple[merkle.NodeID, bytes]] = []
+        fresh: dict[int, Submission] = {}
         assigned: dict[bytes, int] = {}
+        leaves: list[bytes] = []
+        entries: list[bytes] = []
         artefacts: list[tuple[str, int]] = []
-        for submission, submission_keys in zip(submissions, keys, strict=True):
-            earlier = next(
-                (i for k in submission_keys if (i := known.get(k, assigned.get(k))) is not None),
-                None,
-            )
-            if earlier is not None:
-                placed.append((earlier, True))
+        outcomes: list[list[Placed] | Reused] = []
+        for pending in batch:
+            refused = _refusal(pending, known, assigned, earlier, fresh)
+            if refused is not None:
+                outcomes.append(refused)
                 continue
-            entry = Entry(
-                kind=submission.kind,
-                issuer=submission.issuer,
-                artefact_id=submission.artefact_id,
-                artefact_sha256=submission.artefact_sha256,
-                accepted_ms=accepted_ms,
-            )
-            encoded = entry.encode()
-            index = work.size
-            decoded[index] = entry
-            new_nodes += work.append(merkle.leaf_hash(encoded))
-            new_entries.append(encoded)
-            for key in submission_keys:
-                assigned[key] = index
-            artefacts.append((submission.artefact_id, index))
-            placed.append((index, False))
+            placed = []
+            for submission, keys in zip(pending.submissions, pending.keys, strict=True):
+                index = None
+                for key in keys:
+                    index = known.get(key, assigned.get(key))
+                    if index is not None:
+                        break
+                if index is not None:
+                    when = earlier[index].accepted_ms if index in earlier else accepted_ms
+                    placed.append(Placed(index, True, when))
+                    continue
+                encoded = encode_fields(
+                    submission.kind,
+                    submission.issuer,
+                    submission.artefact_id,
+                    submission.artefact_sha256,
+                    accepted_ms,
+                )
+                index = old_size + len(entries)
+                leaves.append(merkle.leaf_hash(encoded))
+                entries.append(encoded)
+                fresh[index] = submission
+                for key in keys:
+                    assigned[key] = index
+                artefacts.append((submission.artefact_id, index))
+                placed.append(Placed(index, False, accepted_ms))
+            outcomes.append(placed)
+        # Level-0 nodes are the leaves themselves; the tiles store every 8th level above.
+        upper = work.extend(leaves, tiles.TILE_HEIGHT)
         checkpoint = Checkpoint(self._origin, work.size, work.root())
-        note = sign_checkpoint(checkpoint, self._signer) if new_entries else None
-        if note is not None:
-            writes, bundle_length = self._writes(old_size, new_entries, new_nodes)
+        if entries:
+            note = sign_checkpoint(checkpoint, self._signer)
+            writes, bundle_length = self._writes(old_size, leaves, entries, upper)
             try:
                 await self._store.commit(
                     lease=self._token,
@@ -310,41 +379,67 @@ class Sequencer:
             self._range, self._bundle_length = work, bundle_length
         else:
             note = await self._store.checkpoint() or sign_checkpoint(checkpoint, self._signer)
-        encoded_by_index = dict(zip(range(old_size, work.size), new_entries, strict=True))
-        missing = sorted({i for i, dup in placed if dup and i not in encoded_by_index})
-        encoded_by_index.update(zip(missing, await self._reader.entries(missing), strict=True))
-        decoded.update((i, Entry.decode(encoded_by_index[i])) for i in missing)
         return [
-            Integrated(index, encoded_by_index[index], decoded[index], duplicate, checkpoint, note)
-            for index, duplicate in placed
+            outcome if isinstance(outcome, Reused) else Landed(outcome, checkpoint, note)
+            for outcome in outcomes
         ]
 
     def _writes(
         self,
         old_size: int,
+        leaves: list[bytes],
         entries: list[bytes],
-        nodes: list[tuple[merkle.NodeID, bytes]],
+        upper: list[tuple[merkle.NodeID, bytes]],
     ) -> tuple[list[Write], int]:
         """Tile and bundle writes for a batch, each contiguous run as one SETRANGE."""
+        width = tiles.TILE_WIDTH
         writes: list[Write] = []
+        # Level-0 tiles and entry bundles: the batch's leaves and entries, cut at tile ends.
+        bundle_length = self._bundle_length
+        cut = old_size
+        while cut < old_size + len(entries):
+            tile_index, position = divmod(cut, width)
+            end = min((tile_index + 1) * width, old_size + len(entries))
+            run = slice(cut - old_size, end - old_size)
+            writes.append(
+                Write(
+                    tiles.TileID(0, tile_index, width),
+                    position * merkle.HASH_SIZE,
+                    b"".join(leaves[run]),
+                )
+            )
+            if position == 0:
+                bundle_length = 0
+            bundle = b"".join(len(e).to_bytes(2, "big") + e for e in entries[run])
+            writes.append(
+                Write(tiles.TileID(tiles.ENTRIES, tile_index, width), bundle_length, bundle)
+            )
+            bundle_length += len(bundle)
+            cut = end
         runs: dict[tiles.TileID, tuple[int, bytearray]] = {}
-        for node, digest in nodes:
-            if node.level % tiles.TILE_HEIGHT:
-                continue
+        for node, digest in upper:
             tile, position = tiles.hash_position(node.level, node.index)
             _, data = runs.setdefault(tile, (position * merkle.HASH_SIZE, bytearray()))
             data += digest
         writes += [Write(t, start, bytes(data)) for t, (start, data) in runs.items()]
-        bundle_length = self._bundle_length
-        bundles: dict[tiles.TileID, tuple[int, bytearray]] = {}
-        for offset, encoded in enumerate(entries):
-            index = old_size + offset
-            tile = tiles.TileID(tiles.ENTRIES, index // tiles.TILE_WIDTH, tiles.TILE_WIDTH)
-            if index % tiles.TILE_WIDTH == 0:
-                bundle_length = 0
-            _, data = bundles.setdefault(tile, (bundle_length, bytearray()))
-            framed = tiles.bundle_entries([encoded])
-            data += framed
-            bundle_length += len(framed)
-        writes += [Write(t, start, bytes(data)) for t, (start, data) in bundles.items()]
         return writes, bundle_length
+
+
+def _refusal(
+    pending: _Pending,
+    known: dict[bytes, int],
+    assigned: dict[bytes, int],
+    earlier: dict[int, Entry],
+    fresh: dict[int, Submission],
+) -> Reused | None:
+    """Reused for the first submission of a call whose key names other content, else None."""
+    for position, (submission, keys) in enumerate(
+        zip(pending.submissions, pending.keys, strict=True)
+    ):
+        for key in keys:
+            if key in assigned:
+                if not submission.same_as(fresh[assigned[key]]):
+                    return Reused(position, assigned[key])
+            elif key in known and not submission.same_as(earlier[known[key]]):
+                return Reused(position, known[key])
+    return None

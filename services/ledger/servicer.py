@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 
 import grpc
 from google.api import httpbody_pb2
+from google.protobuf import timestamp_pb2
 
 from genproto.certfree.common.v1 import common_pb2
 from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
@@ -22,11 +23,18 @@ from runtime.errors import (
 from runtime.identity import Caller, current_caller, require_role
 from runtime.tlog import tiles
 from runtime.tlog.checkpoint import Checkpoint
-from runtime.tlog.entry import KINDS, Entry, EntryError, check_artefact_id
+from runtime.tlog.entry import KINDS, Entry, EntryError
 from runtime.tlog.note import parse_note
 from runtime.tlog.receipt import Receipt
 from services.ledger.reader import LogReader
-from services.ledger.sequencer import Integrated, NotSequencer, Sequencer, Submission
+from services.ledger.sequencer import (
+    Landed,
+    NotSequencer,
+    Reused,
+    Sequencer,
+    Submission,
+    hash_key,
+)
 from services.ledger.store import Fenced, LedgerStore
 
 _APPENDERS = (common_pb2.ROLE_ISSUER, common_pb2.ROLE_OFFICER, common_pb2.ROLE_SERVICE)
@@ -87,35 +95,49 @@ def _submission(
             metadata={"issuer_department": attestation.issuer_department},
         )
     try:
-        check_artefact_id(attestation.artefact_id)
+        return Submission(
+            kind=kind_name(attestation.kind),
+            issuer=attestation.issuer_department,
+            artefact_id=attestation.artefact_id,
+            artefact_sha256=attestation.artefact_sha256,
+            idempotency_key=request.idempotency_key,
+        )
     except EntryError as error:
         raise InvalidArgument(
-            error.message, field_violations=[FieldViolation(f"{field}.artefact_id", error.message)]
+            error.message,
+            field_violations=[FieldViolation(f"{field}.{error.field}", error.message)],
         ) from None
-    return Submission(
-        kind=kind_name(attestation.kind),
-        issuer=attestation.issuer_department,
-        artefact_id=attestation.artefact_id,
-        artefact_sha256=attestation.artefact_sha256,
-        idempotency_key=request.idempotency_key,
-    )
 
 
-def _same_submission(a: Submission, b: Submission) -> bool:
-    return (a.kind, a.issuer, a.artefact_id, a.artefact_sha256) == (
-        b.kind,
-        b.issuer,
-        b.artefact_id,
-        b.artefact_sha256,
-    )
+def _refuse_reused_keys(submissions: Sequence[Submission]) -> None:
+    """ALREADY_EXISTS for a call that uses one key for two contents (the sequencer
+    compares each key with the log's entries, and refuses the whole call likewise)."""
+    first_use: dict[bytes, int] = {}
+    for position, submission in enumerate(submissions):
+        for key in submission.idempotency_keys:
+            first = first_use.setdefault(key, position)
+            if first != position and not submissions[first].same_as(submission):
+                raise AlreadyExists(
+                    f"appends[{position}] reuses the idempotency key or artefact hash of "
+                    f"appends[{first}] for other content",
+                    metadata={"append": str(position)},
+                )
 
 
-def _same(submission: Submission, entry: Entry) -> bool:
-    return (entry.kind, entry.issuer, entry.artefact_id, entry.artefact_sha256) == (
-        submission.kind,
-        submission.issuer,
-        submission.artefact_id,
-        submission.artefact_sha256,
+def _batch_response(landed: Landed) -> ledger_pb2.BatchAppendResponse:
+    times: dict[int, timestamp_pb2.Timestamp] = {}  # a batch's new entries share one time
+    for placed in landed.placed:
+        if placed.accepted_ms not in times:
+            times[placed.accepted_ms] = timestamp_pb2.Timestamp()
+            times[placed.accepted_ms].FromMilliseconds(placed.accepted_ms)
+    return ledger_pb2.BatchAppendResponse(
+        results=[
+            ledger_pb2.AppendResult(
+                index=p.index, duplicate=p.duplicate, accepted_at=times[p.accepted_ms]
+            )
+            for p in landed.placed
+        ],
+        checkpoint=checkpoint_message(landed.checkpoint_note),
     )
 
 
@@ -135,40 +157,8 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
         self._sequencer = sequencer
         self._witnessed = witnessed
 
-    async def _refuse_reused_keys(self, submissions: Sequence[Submission]) -> None:
-        """ALREADY_EXISTS, before anything is written, for a key used for other content."""
-        keys = [s.keys() for s in submissions]
-        first_use: dict[bytes, int] = {}
-        for position, submission_keys in enumerate(keys):
-            for key in submission_keys:
-                first = first_use.setdefault(key, position)
-                if first != position and not _same_submission(
-                    submissions[first], submissions[position]
-                ):
-                    raise AlreadyExists(
-                        f"appends[{position}] reuses the idempotency key or artefact hash of "
-                        f"appends[{first}] for other content",
-                        metadata={"append": str(position)},
-                    )
-        found = await self._store.indexes([k for ks in keys for k in ks])
-        positions = iter(found)
-        earlier = [[next(positions) for _ in ks] for ks in keys]
-        wanted = sorted({i for indexes in earlier for i in indexes if i is not None})
-        stored = dict(zip(wanted, await self._reader.entries(wanted), strict=True))
-        for submission, indexes in zip(submissions, earlier, strict=True):
-            for index in indexes:
-                if index is not None and not _same(submission, Entry.decode(stored[index])):
-                    self._reused(index)
-
-    @staticmethod
-    def _reused(index: int) -> None:
-        raise AlreadyExists(
-            f"this idempotency key or artefact hash was attested with other content "
-            f"at entry {index}",
-            metadata={"index": str(index)},
-        )
-
-    async def _submit(self, submissions: Sequence[Submission]) -> list[Integrated]:
+    async def _submit(self, submissions: Sequence[Submission]) -> Landed:
+        _refuse_reused_keys(submissions)
         try:
             return await self._sequencer.submit(submissions)
         except (NotSequencer, Fenced) as error:
@@ -176,39 +166,43 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
                 f"{error}; retry: the replica holding the lease appends",
                 reason=common_pb2.NOT_SEQUENCER,
             ) from None
-
-    def _response(self, submission: Submission, result: Integrated) -> ledger_pb2.AppendResponse:
-        if result.duplicate and not _same(submission, result.entry):
-            self._reused(result.index)
-        return ledger_pb2.AppendResponse(
-            entry=entry_message(result.index, result.encoded, result.entry),
-            duplicate=result.duplicate,
-            checkpoint=checkpoint_message(result.checkpoint_note),
-        )
+        except Reused as error:
+            raise AlreadyExists(
+                f"the idempotency key or artefact hash of append {error.position} was "
+                f"attested with other content at entry {error.index}",
+                metadata={"append": str(error.position), "index": str(error.index)},
+            ) from None
 
     async def Append(
         self, request: ledger_pb2.AppendRequest, context: grpc.aio.ServicerContext
     ) -> ledger_pb2.AppendResponse:
         """Append one attestation; returns once it is durable and checkpointed."""
         submission = _submission(require_role(*_APPENDERS), request)
-        await self._refuse_reused_keys([submission])
-        (result,) = await self._submit([submission])
-        return self._response(submission, result)
+        landed = await self._submit([submission])
+        (placed,) = landed.placed
+        entry = Entry(
+            submission.kind,
+            submission.issuer,
+            submission.artefact_id,
+            submission.artefact_sha256,
+            placed.accepted_ms,
+        )
+        return ledger_pb2.AppendResponse(
+            entry=entry_message(placed.index, entry.encode(), entry),
+            duplicate=placed.duplicate,
+            checkpoint=checkpoint_message(landed.checkpoint_note),
+        )
 
     async def BatchAppend(
         self, request: ledger_pb2.BatchAppendRequest, context: grpc.aio.ServicerContext
     ) -> ledger_pb2.BatchAppendResponse:
-        """Append many attestations in order; all are checked before any is written."""
+        """Append many attestations in order; all or none of them are written."""
         caller = require_role(*_APPENDERS)
         submissions = [
             _submission(caller, item, f"appends[{i}].attestation")
             for i, item in enumerate(request.appends)
         ]
-        await self._refuse_reused_keys(submissions)
-        results = await self._submit(submissions)
-        return ledger_pb2.BatchAppendResponse(
-            results=[self._response(s, r) for s, r in zip(submissions, results, strict=True)]
-        )
+        return _batch_response(await self._submit(submissions))
 
     async def AppendStream(
         self,
@@ -217,9 +211,7 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
     ) -> AsyncIterator[ledger_pb2.BatchAppendResponse]:
         """Pipelined bulk appends: read batches ahead while earlier ones are being fsynced."""
         caller = require_role(*_APPENDERS)
-        in_flight: asyncio.Queue[tuple[list[Submission], asyncio.Task[list[Integrated]]] | None] = (
-            asyncio.Queue(maxsize=8)
-        )
+        in_flight: asyncio.Queue[asyncio.Task[Landed] | None] = asyncio.Queue(maxsize=8)
 
         async def read() -> None:
             async for batch in requests:
@@ -227,8 +219,7 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
                     _submission(caller, item, f"appends[{i}].attestation")
                     for i, item in enumerate(batch.appends)
                 ]
-                await self._refuse_reused_keys(submissions)
-                await in_flight.put((submissions, asyncio.create_task(self._submit(submissions))))
+                await in_flight.put(asyncio.create_task(self._submit(submissions)))
             await in_flight.put(None)
 
         reader = asyncio.create_task(read())
@@ -236,29 +227,23 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
             while True:
                 if reader.done():
                     reader.result()  # raises the reader's error, if it failed
-                    item = await in_flight.get()
+                    task = await in_flight.get()
                 else:
                     got = asyncio.ensure_future(in_flight.get())
                     await asyncio.wait({got, reader}, return_when=asyncio.FIRST_COMPLETED)
                     if not got.done():
                         got.cancel()  # the reader ended first; the next turn looks at it
                         continue
-                    item = got.result()
-                if item is None:
+                    task = got.result()
+                if task is None:
                     break
-                submissions, task = item
-                results = await task
-                yield ledger_pb2.BatchAppendResponse(
-                    results=[
-                        self._response(s, r) for s, r in zip(submissions, results, strict=True)
-                    ]
-                )
+                yield _batch_response(await task)
         finally:
             reader.cancel()
             while not in_flight.empty():
                 queued = in_flight.get_nowait()
                 if queued is not None:
-                    queued[1].cancel()
+                    queued.cancel()
 
     async def _latest(self) -> tuple[str, int]:
         note = await self._store.checkpoint()
@@ -296,8 +281,8 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
     ) -> ledger_pb2.LedgerEntry:
         """The entry attesting an artefact, by its hash and kind."""
         current_caller()
-        probe = Submission(kind_name(request.kind), "", "", request.artefact_sha256)
-        (index,) = await self._store.indexes(probe.keys()[:1])
+        key = hash_key(kind_name(request.kind), request.artefact_sha256)
+        (index,) = await self._store.indexes([key])
         if index is None:
             raise NotFound("no entry attests this artefact hash and kind")
         _, size = await self._latest()

@@ -28,7 +28,7 @@ from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63\x65rtfree/ledger/v1/ledger.proto\x12\x12\x63\x65rtfree.ledger.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe3\x01\n\x0b\x41ttestation\x12 \n\x0f\x61rtefact_sha256\x18\x01 \x01(\x0c\x42\x07\xbaH\x04z\x02h \x12=\n\x04kind\x18\x02 \x01(\x0e\x32#.certfree.ledger.v1.AttestationKindB\n\xbaH\x07\x82\x01\x04\x10\x01 \x00\x12;\n\x11issuer_department\x18\x03 \x01(\tB \xbaH\x1dr\x1b\x32\x19^[0-9A-HJ-NPQRTUWXY]{18}$\x12\x36\n\x0b\x61rtefact_id\x18\x04 \x01(\tB!\xbaH\x1er\x1c\x10\x01\x18\x80\x02\x32\x15^[A-Za-z0-9._:/+=-]+$\"\x94\x01\n\x0bLedgerEntry\x12\r\n\x05index\x18\x01 \x01(\x04\x12\x34\n\x0b\x61ttestation\x18\x02 \x01(\x0b\x32\x1f.certfree.ledger.v1.Attestation\x12/\n\x0b\x61\x63\x63\x65pted_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07\x65ncoded\x18\x04 \x01(\x0c\"\x84\x01\n\rAppendRequest\x12<\n\x0b\x61ttestation\x18\x01 \x01(\x0b\x32\x1f.certfree.ledger.v1.AttestationB\x06\xbaH\x03\xc8\x01\x01\x12\x35\n\x0fidempotency_key\x18\x02 \x01(\tB\x1c\xbaH\x19r\x17\x18\x80\x01\x32\x12^[A-Za-z0-9._:-]*$\"\x87\x01\n\x0e\x41ppendResponse\x12.\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x1f.certfree.ledger.v1.LedgerEntry\x12\x11\n\tduplicate\x18\x02 \x01(\x08\x12\x32\n\ncheckpoint\x18\x03 \x01(\x0b\x32\x1e.certfree.ledger.v1.Checkpoint\"U\n\x12\x42\x61tchAppendRequest\x12?\n\x07\x61ppends\x18\x01 \x03(\x0b\x32!.certfree.ledger.v1.AppendRequestB\x0b\xbaH\x08\x92\x01\x05\x08\x01\x10\xe8\x07\"J\n\x13\x42\x61tchAppendResponse\x12\x33\n\x07results\x18\x01 \x03(\x0b\x32\".certfree.ledger.v1.AppendResponse\" \n\x0fGetEntryRequest\x12\r\n\x05index\x18\x01 \x01(\x04\"u\n\x12LookupEntryRequest\x12 \n\x0f\x61rtefact_sha256\x18\x01 \x01(\x0c\x42\x07\xbaH\x04z\x02h \x12=\n\x04kind\x18\x02 \x01(\x0e\x32#.certfree.ledger.v1.AttestationKindB\n\xbaH\x07\x82\x01\x04\x10\x01 \x00\"T\n\x1aListArtefactEntriesRequest\x12\x36\n\x0b\x61rtefact_id\x18\x01 \x01(\tB!\xbaH\x1er\x1c\x10\x01\x18\x80\x02\x32\x15^[A-Za-z0-9._:/+=-]+$\"X\n\rArtefactEntry\x12.\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x1f.certfree.ledger.v1.LedgerEntry\x12\x17\n\x0finclusion_proof\x18\x02 \x03(\x0c\"\x85\x01\n\x1bListArtefactEntriesResponse\x12\x32\n\x07\x65ntries\x18\x01 \x03(\x0b\x32!.certfree.ledger.v1.ArtefactEntry\x12\x32\n\ncheckpoint\x18\x02 \x01(\x0b\x32\x1e.certfree.ledger.v1.Checkpoint\"\x16\n\x14GetCheckpointRequest\"R\n\nCheckpoint\x12\x0e\n\x06origin\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x04\x12\x11\n\troot_hash\x18\x03 \x01(\x0c\x12\x13\n\x0bsigned_note\x18\x04 \x01(\t\"<\n\x18GetInclusionProofRequest\x12\r\n\x05index\x18\x01 \x01(\x04\x12\x11\n\ttree_size\x18\x02 \x01(\x04\"v\n\x0eInclusionProof\x12\r\n\x05index\x18\x01 \x01(\x04\x12\x11\n\ttree_size\x18\x02 \x01(\x04\x12\x0e\n\x06hashes\x18\x03 \x03(\x0c\x12\x32\n\ncheckpoint\x18\x04 \x01(\x0b\x32\x1e.certfree.ledger.v1.Checkpoint\"N\n\x1aGetConsistencyProofRequest\x12\x1b\n\nfirst_size\x18\x01 \x01(\x04\x42\x07\xbaH\x04\x32\x02(\x01\x12\x13\n\x0bsecond_size\x18\x02 \x01(\x04\"K\n\x10\x43onsistencyProof\x12\x12\n\nfirst_size\x18\x01 \x01(\x04\x12\x13\n\x0bsecond_size\x18\x02 \x01(\x04\x12\x0e\n\x06hashes\x18\x03 \x03(\x0c\"\"\n\x11GetReceiptRequest\x12\r\n\x05index\x18\x01 \x01(\x04\"\x1a\n\x18GetCheckpointNoteRequest\"8\n\x0eGetTileRequest\x12&\n\x04path\x18\x01 \x01(\tB\x18\xbaH\x15r\x13\x10\x03\x18@2\r^[0-9a-z./]+$\",\n\x07Receipt\x12\r\n\x05index\x18\x01 \x01(\x04\x12\x12\n\ntlog_proof\x18\x02 \x01(\t*\xcd\x02\n\x0f\x41ttestationKind\x12 \n\x1c\x41TTESTATION_KIND_UNSPECIFIED\x10\x00\x12#\n\x1f\x41TTESTATION_KIND_LICENSE_ISSUED\x10\x01\x12+\n\'ATTESTATION_KIND_LICENSE_STATUS_CHANGED\x10\x02\x12#\n\x1f\x41TTESTATION_KIND_PROOF_ANSWERED\x10\x03\x12(\n$ATTESTATION_KIND_COMMITMENT_RECORDED\x10\x04\x12\'\n#ATTESTATION_KIND_COMMITMENT_CHECKED\x10\x05\x12\"\n\x1e\x41TTESTATION_KIND_KEY_PUBLISHED\x10\x06\x12*\n&ATTESTATION_KIND_STATUS_LIST_PUBLISHED\x10\x07\x32\xfe\x0b\n\rLedgerService\x12n\n\x06\x41ppend\x12!.certfree.ledger.v1.AppendRequest\x1a\".certfree.ledger.v1.AppendResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x12/v1/ledger/entries:\x01*\x12\x89\x01\n\x0b\x42\x61tchAppend\x12&.certfree.ledger.v1.BatchAppendRequest\x1a\'.certfree.ledger.v1.BatchAppendResponse\")\x82\xd3\xe4\x93\x02#\"\x1e/v1/ledger/entries:batchAppend:\x01*\x12\x63\n\x0c\x41ppendStream\x12&.certfree.ledger.v1.BatchAppendRequest\x1a\'.certfree.ledger.v1.BatchAppendResponse(\x01\x30\x01\x12t\n\x08GetEntry\x12#.certfree.ledger.v1.GetEntryRequest\x1a\x1f.certfree.ledger.v1.LedgerEntry\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/ledger/entries/{index}\x12y\n\x0bLookupEntry\x12&.certfree.ledger.v1.LookupEntryRequest\x1a\x1f.certfree.ledger.v1.LedgerEntry\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/ledger/entries:lookup\x12\x9c\x01\n\x13ListArtefactEntries\x12..certfree.ledger.v1.ListArtefactEntriesRequest\x1a/.certfree.ledger.v1.ListArtefactEntriesResponse\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/ledger/artefacts:entries\x12x\n\rGetCheckpoint\x12(.certfree.ledger.v1.GetCheckpointRequest\x1a\x1e.certfree.ledger.v1.Checkpoint\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/ledger/checkpoint\x12\x99\x01\n\x11GetInclusionProof\x12,.certfree.ledger.v1.GetInclusionProofRequest\x1a\".certfree.ledger.v1.InclusionProof\"2\x82\xd3\xe4\x93\x02,\x12*/v1/ledger/entries/{index}/inclusion-proof\x12\x91\x01\n\x13GetConsistencyProof\x12..certfree.ledger.v1.GetConsistencyProofRequest\x1a$.certfree.ledger.v1.ConsistencyProof\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/ledger/consistency-proof\x12|\n\nGetReceipt\x12%.certfree.ledger.v1.GetReceiptRequest\x1a\x1b.certfree.ledger.v1.Receipt\"*\x82\xd3\xe4\x93\x02$\x12\"/v1/ledger/entries/{index}/receipt\x12q\n\x11GetCheckpointNote\x12,.certfree.ledger.v1.GetCheckpointNoteRequest\x1a\x14.google.api.HttpBody\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/tlog/checkpoint\x12\x61\n\x07GetTile\x12\".certfree.ledger.v1.GetTileRequest\x1a\x14.google.api.HttpBody\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/tlog/tile/{path=**}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63\x65rtfree/ledger/v1/ledger.proto\x12\x12\x63\x65rtfree.ledger.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe3\x01\n\x0b\x41ttestation\x12 \n\x0f\x61rtefact_sha256\x18\x01 \x01(\x0c\x42\x07\xbaH\x04z\x02h \x12=\n\x04kind\x18\x02 \x01(\x0e\x32#.certfree.ledger.v1.AttestationKindB\n\xbaH\x07\x82\x01\x04\x10\x01 \x00\x12;\n\x11issuer_department\x18\x03 \x01(\tB \xbaH\x1dr\x1b\x32\x19^[0-9A-HJ-NPQRTUWXY]{18}$\x12\x36\n\x0b\x61rtefact_id\x18\x04 \x01(\tB!\xbaH\x1er\x1c\x10\x01\x18\x80\x02\x32\x15^[A-Za-z0-9._:/+=-]+$\"\x94\x01\n\x0bLedgerEntry\x12\r\n\x05index\x18\x01 \x01(\x04\x12\x34\n\x0b\x61ttestation\x18\x02 \x01(\x0b\x32\x1f.certfree.ledger.v1.Attestation\x12/\n\x0b\x61\x63\x63\x65pted_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07\x65ncoded\x18\x04 \x01(\x0c\"\x84\x01\n\rAppendRequest\x12<\n\x0b\x61ttestation\x18\x01 \x01(\x0b\x32\x1f.certfree.ledger.v1.AttestationB\x06\xbaH\x03\xc8\x01\x01\x12\x35\n\x0fidempotency_key\x18\x02 \x01(\tB\x1c\xbaH\x19r\x17\x18\x80\x01\x32\x12^[A-Za-z0-9._:-]*$\"\x87\x01\n\x0e\x41ppendResponse\x12.\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x1f.certfree.ledger.v1.LedgerEntry\x12\x11\n\tduplicate\x18\x02 \x01(\x08\x12\x32\n\ncheckpoint\x18\x03 \x01(\x0b\x32\x1e.certfree.ledger.v1.Checkpoint\"U\n\x12\x42\x61tchAppendRequest\x12?\n\x07\x61ppends\x18\x01 \x03(\x0b\x32!.certfree.ledger.v1.AppendRequestB\x0b\xbaH\x08\x92\x01\x05\x08\x01\x10\xe8\x07\"|\n\x13\x42\x61tchAppendResponse\x12\x31\n\x07results\x18\x01 \x03(\x0b\x32 .certfree.ledger.v1.AppendResult\x12\x32\n\ncheckpoint\x18\x02 \x01(\x0b\x32\x1e.certfree.ledger.v1.Checkpoint\"a\n\x0c\x41ppendResult\x12\r\n\x05index\x18\x01 \x01(\x04\x12\x11\n\tduplicate\x18\x02 \x01(\x08\x12/\n\x0b\x61\x63\x63\x65pted_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\" \n\x0fGetEntryRequest\x12\r\n\x05index\x18\x01 \x01(\x04\"u\n\x12LookupEntryRequest\x12 \n\x0f\x61rtefact_sha256\x18\x01 \x01(\x0c\x42\x07\xbaH\x04z\x02h \x12=\n\x04kind\x18\x02 \x01(\x0e\x32#.certfree.ledger.v1.AttestationKindB\n\xbaH\x07\x82\x01\x04\x10\x01 \x00\"T\n\x1aListArtefactEntriesRequest\x12\x36\n\x0b\x61rtefact_id\x18\x01 \x01(\tB!\xbaH\x1er\x1c\x10\x01\x18\x80\x02\x32\x15^[A-Za-z0-9._:/+=-]+$\"X\n\rArtefactEntry\x12.\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x1f.certfree.ledger.v1.LedgerEntry\x12\x17\n\x0finclusion_proof\x18\x02 \x03(\x0c\"\x85\x01\n\x1bListArtefactEntriesResponse\x12\x32\n\x07\x65ntries\x18\x01 \x03(\x0b\x32!.certfree.ledger.v1.ArtefactEntry\x12\x32\n\ncheckpoint\x18\x02 \x01(\x0b\x32\x1e.certfree.ledger.v1.Checkpoint\"\x16\n\x14GetCheckpointRequest\"R\n\nCheckpoint\x12\x0e\n\x06origin\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x04\x12\x11\n\troot_hash\x18\x03 \x01(\x0c\x12\x13\n\x0bsigned_note\x18\x04 \x01(\t\"<\n\x18GetInclusionProofRequest\x12\r\n\x05index\x18\x01 \x01(\x04\x12\x11\n\ttree_size\x18\x02 \x01(\x04\"v\n\x0eInclusionProof\x12\r\n\x05index\x18\x01 \x01(\x04\x12\x11\n\ttree_size\x18\x02 \x01(\x04\x12\x0e\n\x06hashes\x18\x03 \x03(\x0c\x12\x32\n\ncheckpoint\x18\x04 \x01(\x0b\x32\x1e.certfree.ledger.v1.Checkpoint\"N\n\x1aGetConsistencyProofRequest\x12\x1b\n\nfirst_size\x18\x01 \x01(\x04\x42\x07\xbaH\x04\x32\x02(\x01\x12\x13\n\x0bsecond_size\x18\x02 \x01(\x04\"K\n\x10\x43onsistencyProof\x12\x12\n\nfirst_size\x18\x01 \x01(\x04\x12\x13\n\x0bsecond_size\x18\x02 \x01(\x04\x12\x0e\n\x06hashes\x18\x03 \x03(\x0c\"\"\n\x11GetReceiptRequest\x12\r\n\x05index\x18\x01 \x01(\x04\"\x1a\n\x18GetCheckpointNoteRequest\"8\n\x0eGetTileRequest\x12&\n\x04path\x18\x01 \x01(\tB\x18\xbaH\x15r\x13\x10\x03\x18@2\r^[0-9a-z./]+$\",\n\x07Receipt\x12\r\n\x05index\x18\x01 \x01(\x04\x12\x12\n\ntlog_proof\x18\x02 \x01(\t*\xcd\x02\n\x0f\x41ttestationKind\x12 \n\x1c\x41TTESTATION_KIND_UNSPECIFIED\x10\x00\x12#\n\x1f\x41TTESTATION_KIND_LICENSE_ISSUED\x10\x01\x12+\n\'ATTESTATION_KIND_LICENSE_STATUS_CHANGED\x10\x02\x12#\n\x1f\x41TTESTATION_KIND_PROOF_ANSWERED\x10\x03\x12(\n$ATTESTATION_KIND_COMMITMENT_RECORDED\x10\x04\x12\'\n#ATTESTATION_KIND_COMMITMENT_CHECKED\x10\x05\x12\"\n\x1e\x41TTESTATION_KIND_KEY_PUBLISHED\x10\x06\x12*\n&ATTESTATION_KIND_STATUS_LIST_PUBLISHED\x10\x07\x32\xfe\x0b\n\rLedgerService\x12n\n\x06\x41ppend\x12!.certfree.ledger.v1.AppendRequest\x1a\".certfree.ledger.v1.AppendResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x12/v1/ledger/entries:\x01*\x12\x89\x01\n\x0b\x42\x61tchAppend\x12&.certfree.ledger.v1.BatchAppendRequest\x1a\'.certfree.ledger.v1.BatchAppendResponse\")\x82\xd3\xe4\x93\x02#\"\x1e/v1/ledger/entries:batchAppend:\x01*\x12\x63\n\x0c\x41ppendStream\x12&.certfree.ledger.v1.BatchAppendRequest\x1a\'.certfree.ledger.v1.BatchAppendResponse(\x01\x30\x01\x12t\n\x08GetEntry\x12#.certfree.ledger.v1.GetEntryRequest\x1a\x1f.certfree.ledger.v1.LedgerEntry\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/ledger/entries/{index}\x12y\n\x0bLookupEntry\x12&.certfree.ledger.v1.LookupEntryRequest\x1a\x1f.certfree.ledger.v1.LedgerEntry\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/ledger/entries:lookup\x12\x9c\x01\n\x13ListArtefactEntries\x12..certfree.ledger.v1.ListArtefactEntriesRequest\x1a/.certfree.ledger.v1.ListArtefactEntriesResponse\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/ledger/artefacts:entries\x12x\n\rGetCheckpoint\x12(.certfree.ledger.v1.GetCheckpointRequest\x1a\x1e.certfree.ledger.v1.Checkpoint\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/ledger/checkpoint\x12\x99\x01\n\x11GetInclusionProof\x12,.certfree.ledger.v1.GetInclusionProofRequest\x1a\".certfree.ledger.v1.InclusionProof\"2\x82\xd3\xe4\x93\x02,\x12*/v1/ledger/entries/{index}/inclusion-proof\x12\x91\x01\n\x13GetConsistencyProof\x12..certfree.ledger.v1.GetConsistencyProofRequest\x1a$.certfree.ledger.v1.ConsistencyProof\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/ledger/consistency-proof\x12|\n\nGetReceipt\x12%.certfree.ledger.v1.GetReceiptRequest\x1a\x1b.certfree.ledger.v1.Receipt\"*\x82\xd3\xe4\x93\x02$\x12\"/v1/ledger/entries/{index}/receipt\x12q\n\x11GetCheckpointNote\x12,.certfree.ledger.v1.GetCheckpointNoteRequest\x1a\x14.google.api.HttpBody\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/tlog/checkpoint\x12\x61\n\x07GetTile\x12\".certfree.ledger.v1.GetTileRequest\x1a\x14.google.api.HttpBody\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/tlog/tile/{path=**}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -81,8 +81,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LEDGERSERVICE'].methods_by_name['GetCheckpointNote']._serialized_options = b'\202\323\344\223\002\022\022\020/tlog/checkpoint'
   _globals['_LEDGERSERVICE'].methods_by_name['GetTile']._loaded_options = None
   _globals['_LEDGERSERVICE'].methods_by_name['GetTile']._serialized_options = b'\202\323\344\223\002\026\022\024/tlog/tile/{path=**}'
-  _globals['_ATTESTATIONKIND']._serialized_start=2072
-  _globals['_ATTESTATIONKIND']._serialized_end=2405
+  _globals['_ATTESTATIONKIND']._serialized_start=2221
+  _globals['_ATTESTATIONKIND']._serialized_end=2554
   _globals['_ATTESTATION']._serialized_start=175
   _globals['_ATTESTATION']._serialized_end=402
   _globals['_LEDGERENTRY']._serialized_start=405
@@ -94,37 +94,39 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BATCHAPPENDREQUEST']._serialized_start=828
   _globals['_BATCHAPPENDREQUEST']._serialized_end=913
   _globals['_BATCHAPPENDRESPONSE']._serialized_start=915
-  _globals['_BATCHAPPENDRESPONSE']._serialized_end=989
-  _globals['_GETENTRYREQUEST']._serialized_start=991
-  _globals['_GETENTRYREQUEST']._serialized_end=1023
-  _globals['_LOOKUPENTRYREQUEST']._serialized_start=1025
-  _globals['_LOOKUPENTRYREQUEST']._serialized_end=1142
-  _globals['_LISTARTEFACTENTRIESREQUEST']._serialized_start=1144
-  _globals['_LISTARTEFACTENTRIESREQUEST']._serialized_end=1228
-  _globals['_ARTEFACTENTRY']._serialized_start=1230
-  _globals['_ARTEFACTENTRY']._serialized_end=1318
-  _globals['_LISTARTEFACTENTRIESRESPONSE']._serialized_start=1321
-  _globals['_LISTARTEFACTENTRIESRESPONSE']._serialized_end=1454
-  _globals['_GETCHECKPOINTREQUEST']._serialized_start=1456
-  _globals['_GETCHECKPOINTREQUEST']._serialized_end=1478
-  _globals['_CHECKPOINT']._serialized_start=1480
-  _globals['_CHECKPOINT']._serialized_end=1562
-  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_start=1564
-  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_end=1624
-  _globals['_INCLUSIONPROOF']._serialized_start=1626
-  _globals['_INCLUSIONPROOF']._serialized_end=1744
-  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_start=1746
-  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_end=1824
-  _globals['_CONSISTENCYPROOF']._serialized_start=1826
-  _globals['_CONSISTENCYPROOF']._serialized_end=1901
-  _globals['_GETRECEIPTREQUEST']._serialized_start=1903
-  _globals['_GETRECEIPTREQUEST']._serialized_end=1937
-  _globals['_GETCHECKPOINTNOTEREQUEST']._serialized_start=1939
-  _globals['_GETCHECKPOINTNOTEREQUEST']._serialized_end=1965
-  _globals['_GETTILEREQUEST']._serialized_start=1967
-  _globals['_GETTILEREQUEST']._serialized_end=2023
-  _globals['_RECEIPT']._serialized_start=2025
-  _globals['_RECEIPT']._serialized_end=2069
-  _globals['_LEDGERSERVICE']._serialized_start=2408
-  _globals['_LEDGERSERVICE']._serialized_end=3942
+  _globals['_BATCHAPPENDRESPONSE']._serialized_end=1039
+  _globals['_APPENDRESULT']._serialized_start=1041
+  _globals['_APPENDRESULT']._serialized_end=1138
+  _globals['_GETENTRYREQUEST']._serialized_start=1140
+  _globals['_GETENTRYREQUEST']._serialized_end=1172
+  _globals['_LOOKUPENTRYREQUEST']._serialized_start=1174
+  _globals['_LOOKUPENTRYREQUEST']._serialized_end=1291
+  _globals['_LISTARTEFACTENTRIESREQUEST']._serialized_start=1293
+  _globals['_LISTARTEFACTENTRIESREQUEST']._serialized_end=1377
+  _globals['_ARTEFACTENTRY']._serialized_start=1379
+  _globals['_ARTEFACTENTRY']._serialized_end=1467
+  _globals['_LISTARTEFACTENTRIESRESPONSE']._serialized_start=1470
+  _globals['_LISTARTEFACTENTRIESRESPONSE']._serialized_end=1603
+  _globals['_GETCHECKPOINTREQUEST']._serialized_start=1605
+  _globals['_GETCHECKPOINTREQUEST']._serialized_end=1627
+  _globals['_CHECKPOINT']._serialized_start=1629
+  _globals['_CHECKPOINT']._serialized_end=1711
+  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_start=1713
+  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_end=1773
+  _globals['_INCLUSIONPROOF']._serialized_start=1775
+  _globals['_INCLUSIONPROOF']._serialized_end=1893
+  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_start=1895
+  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_end=1973
+  _globals['_CONSISTENCYPROOF']._serialized_start=1975
+  _globals['_CONSISTENCYPROOF']._serialized_end=2050
+  _globals['_GETRECEIPTREQUEST']._serialized_start=2052
+  _globals['_GETRECEIPTREQUEST']._serialized_end=2086
+  _globals['_GETCHECKPOINTNOTEREQUEST']._serialized_start=2088
+  _globals['_GETCHECKPOINTNOTEREQUEST']._serialized_end=2114
+  _globals['_GETTILEREQUEST']._serialized_start=2116
+  _globals['_GETTILEREQUEST']._serialized_end=2172
+  _globals['_RECEIPT']._serialized_start=2174
+  _globals['_RECEIPT']._serialized_end=2218
+  _globals['_LEDGERSERVICE']._serialized_start=2557
+  _globals['_LEDGERSERVICE']._serialized_end=4091
 # @@protoc_insertion_point(module_scope)

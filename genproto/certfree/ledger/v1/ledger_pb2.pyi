@@ -81,10 +81,22 @@ class BatchAppendRequest(_message.Message):
     def __init__(self, appends: _Optional[_Iterable[_Union[AppendRequest, _Mapping]]] = ...) -> None: ...
 
 class BatchAppendResponse(_message.Message):
-    __slots__ = ("results",)
+    __slots__ = ("results", "checkpoint")
     RESULTS_FIELD_NUMBER: _ClassVar[int]
-    results: _containers.RepeatedCompositeFieldContainer[AppendResponse]
-    def __init__(self, results: _Optional[_Iterable[_Union[AppendResponse, _Mapping]]] = ...) -> None: ...
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[AppendResult]
+    checkpoint: Checkpoint
+    def __init__(self, results: _Optional[_Iterable[_Union[AppendResult, _Mapping]]] = ..., checkpoint: _Optional[_Union[Checkpoint, _Mapping]] = ...) -> None: ...
+
+class AppendResult(_message.Message):
+    __slots__ = ("index", "duplicate", "accepted_at")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_AT_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    duplicate: bool
+    accepted_at: _timestamp_pb2.Timestamp
+    def __init__(self, index: _Optional[int] = ..., duplicate: _Optional[bool] = ..., accepted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetEntryRequest(_message.Message):
     __slots__ = ("index",)
