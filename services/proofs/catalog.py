@@ -104,18 +104,18 @@ def check_proof_item(item: proofs_pb2.ProofItem, prefix: str = "proof_item") -> 
     Output-only fields are not checked: UpsertProofItem ignores them.
     """
     problems = [
-        FieldViolation(f"{prefix}.{v.field}" if v.field else prefix, v.description, v.reason)
-        for v in violations(item)
+        FieldViolation(_join(prefix, v.field), v.description, v.reason)
+        for v in [*violations(item), *proof_item_problems(item)]
     ]
-    problems.extend(
-        FieldViolation(f"{prefix}.{v.field}", v.description, v.reason)
-        for v in proof_item_problems(item)
-    )
     if problems:
         raise InvalidArgument(
             f"{len(problems)} problem(s) with proof item {item.code}",
             field_violations=problems,
         )
+
+
+def _join(prefix: str, path: str) -> str:
+    return ".".join(part for part in (prefix, path) if part)
 
 
 def proof_item_problems(item: proofs_pb2.ProofItem) -> list[FieldViolation]:
@@ -344,7 +344,7 @@ def load_catalog(path: str | os.PathLike[str]) -> Catalogue:
             check_proof_item(item, prefix="")
         except InvalidArgument as error:
             problems.extend(
-                f"{where}: {label}{v.field}: {v.description}" for v in error.field_violations
+                f"{where}: {_join(label, v.field)}: {v.description}" for v in error.field_violations
             )
         if item.code in first_seen:
             problems.append(
