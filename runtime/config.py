@@ -187,6 +187,63 @@ class Settings:
         "How long verifiers may cache a status list (its `ttl`); its `exp` is ten times this.",
     )
 
+    proofs_catalog_file: Path = _setting(
+        "CERTFREE_PROOFS_CATALOG_FILE",
+        Path(""),
+        "A proof catalogue seed (YAML or JSON: proof items with their routes) loaded at "
+        "start-up; items not yet in the store are added, none overwritten. Empty: the "
+        "shipped sample in development, nothing in production.",
+    )
+    working_hours: str = _setting(
+        "CERTFREE_WORKING_HOURS",
+        "09:00-12:00,13:30-17:30",
+        "Working hours of a working day (one or more `HH:MM-HH:MM` periods, local time): "
+        "proof deadlines (限时办结) count working time only.",
+    )
+    working_weekdays: str = _setting(
+        "CERTFREE_WORKING_WEEKDAYS",
+        "1-5",
+        "Working weekdays, ISO numbers (1 = Monday), as a range or a comma list.",
+    )
+    holidays: str = _setting(
+        "CERTFREE_HOLIDAYS",
+        "",
+        "Public holidays that are not working days: dates `YYYY-MM-DD` or ranges "
+        "`YYYY-MM-DD..YYYY-MM-DD`, comma-separated.",
+    )
+    makeup_workdays: str = _setting(
+        "CERTFREE_MAKEUP_WORKDAYS",
+        "",
+        "Weekend dates that are working days (调休), comma-separated `YYYY-MM-DD`.",
+    )
+    time_zone: str = _setting(
+        "CERTFREE_TIME_ZONE",
+        "Asia/Shanghai",
+        "The IANA time zone of the working calendar.",
+    )
+    proofs_warning_before_minutes: int = _setting(
+        "CERTFREE_PROOFS_WARNING_BEFORE_MINUTES",
+        240,
+        "Working minutes before the due time at which a proof request turns yellow (预警), "
+        "for items that do not set their own.",
+    )
+    proofs_expiry_days: int = _setting(
+        "CERTFREE_PROOFS_EXPIRY_DAYS",
+        30,
+        "Calendar days after creation at which a proof request nobody finished expires.",
+    )
+    proofs_sampling_rate: float = _setting(
+        "CERTFREE_PROOFS_SAMPLING_RATE",
+        0.1,
+        "Share (0 to 1) of commitments (告知承诺) that sampling selects for checking, for "
+        "items that do not set their own.",
+    )
+    proofs_sweep_seconds: float = _setting(
+        "CERTFREE_PROOFS_SWEEP_SECONDS",
+        5.0,
+        "How often the deadline sweeper and the commitment sampler run.",
+    )
+
     def __post_init__(self) -> None:
         for name, low, high in (
             ("ledger_port", 0, 65535),
@@ -200,6 +257,8 @@ class Settings:
             ("ledger_max_batch", 1, 65536),
             ("ledger_lease_ms", 100, 600_000),
             ("status_list_ttl_seconds", 10, 86_400),
+            ("proofs_warning_before_minutes", 0, 100_000),
+            ("proofs_expiry_days", 1, 3_650),
         ):
             value = getattr(self, name)
             if not low <= value <= high:
@@ -215,6 +274,10 @@ class Settings:
         for name in ("grace_seconds", "upstream_timeout_seconds"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{_env(name)} must be a positive number of seconds")
+        if not 0 <= self.proofs_sampling_rate <= 1:
+            raise ConfigError("CERTFREE_PROOFS_SAMPLING_RATE must be between 0 and 1")
+        if not 0 < self.proofs_sweep_seconds <= 3600:
+            raise ConfigError("CERTFREE_PROOFS_SWEEP_SECONDS must be in (0, 3600]")
         if self.log_level.lower() not in ("debug", "info", "warning", "error"):
             raise ConfigError(f"CERTFREE_LOG_LEVEL={self.log_level!r} is not a log level")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):

@@ -6,11 +6,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from genproto.certfree.licenses.v1 import licenses_pb2, licenses_pb2_grpc
+from runtime.attestation import LedgerClient
 from runtime.config import ConfigError, Settings
 from runtime.holders import HolderIndex
 from runtime.server import Registration
 from runtime.store import Store
-from services.licenses.attestation import LedgerClient
 from services.licenses.catalog import SeedError, load_seed
 from services.licenses.keys import IssuerKeys
 from services.licenses.licensing import Licensing
@@ -40,7 +40,11 @@ def registrations(settings: Settings, store: Store) -> list[Registration]:
         raise ConfigError(f"CERTFREE_TRUSTED_DEPLOYMENTS_FILE: {error}") from None
 
     license_store = LicenseStore(store)
-    ledger = LedgerClient(settings.target("ledger"), timeout=settings.upstream_timeout_seconds)
+    ledger = LedgerClient(
+        settings.target("ledger"),
+        timeout=settings.upstream_timeout_seconds,
+        subject="certfree-licenses",
+    )
     keys = IssuerKeys(license_store, ledger, load_secret(settings, "signing_passphrase"))
     licensing = Licensing(
         license_store,

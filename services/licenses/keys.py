@@ -24,11 +24,11 @@ from google.protobuf import json_format, struct_pb2
 
 from genproto.certfree.common.v1 import common_pb2
 from genproto.certfree.licenses.v1 import licenses_pb2
+from runtime.attestation import KEY_PUBLISHED, LedgerClient
 from runtime.errors import InvalidArgument, NotFound, Unavailable
 from runtime.identity import Caller
 from runtime.signing import PublicKey, Signer, generate_signer, open_signer, public_key_from_jwk
 from runtime.signing import seal_signer as _seal
-from services.licenses.attestation import KEY_PUBLISHED, LedgerClient
 from services.licenses.store import LicenseStore
 
 Clock = Callable[[], datetime]

@@ -26,6 +26,7 @@ from google.protobuf import json_format, struct_pb2
 from genproto.certfree.common.v1 import common_pb2
 from genproto.certfree.licenses.v1 import licenses_pb2
 from runtime import sdjwt
+from runtime.attestation import LICENSE_ISSUED, LICENSE_STATUS_CHANGED, LedgerClient
 from runtime.errors import (
     AlreadyExists,
     FieldViolation,
@@ -39,7 +40,6 @@ from runtime.holders import HolderIndex
 from runtime.identity import Caller
 from runtime.logs import get_logger
 from services.licenses import catalog, proof_answer, status
-from services.licenses.attestation import LICENSE_ISSUED, LICENSE_STATUS_CHANGED, LedgerClient
 from services.licenses.identifier import LicenseId, new_serial
 from services.licenses.keys import IssuerKeys, algorithm_of
 from services.licenses.status_list import (

@@ -1,8 +1,9 @@
-"""Attesting the licenses service's artefacts in the ledger, over gRPC like any other caller.
+"""Attesting a service's artefacts in the ledger, over gRPC like any other caller.
 
-Appends are idempotent in the ledger (artefact hash and kind), so a retry after a crash
-or a lost reply never makes a second entry: the licenses service keeps an "unattested"
-set and simply appends again until the ledger answers.
+The licenses and proofs services both attest through this client (role service, on
+behalf of the department that signed). Appends are idempotent in the ledger (artefact
+hash and kind), so a retry after a crash or a lost reply never makes a second entry:
+a caller that did not hear back simply appends again until the ledger answers.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ LICENSE_ISSUED = ledger_pb2.ATTESTATION_KIND_LICENSE_ISSUED
 LICENSE_STATUS_CHANGED = ledger_pb2.ATTESTATION_KIND_LICENSE_STATUS_CHANGED
 KEY_PUBLISHED = ledger_pb2.ATTESTATION_KIND_KEY_PUBLISHED
 PROOF_ANSWERED = ledger_pb2.ATTESTATION_KIND_PROOF_ANSWERED
+COMMITMENT_RECORDED = ledger_pb2.ATTESTATION_KIND_COMMITMENT_RECORDED
+COMMITMENT_CHECKED = ledger_pb2.ATTESTATION_KIND_COMMITMENT_CHECKED
 
 
 @dataclass(frozen=True)
@@ -29,12 +32,13 @@ class Attested:
 
 
 class LedgerClient:
-    """Appends attestations as the licenses service (role service, for the issuer)."""
+    """Appends attestations as a service (role service, for the signing department)."""
 
-    def __init__(self, target: str, timeout: float = 10.0) -> None:
+    def __init__(self, target: str, timeout: float = 10.0, subject: str = "certfree") -> None:
         self._channel = grpc.aio.insecure_channel(target)
         self._stub = ledger_pb2_grpc.LedgerServiceStub(self._channel)
         self._timeout = timeout
+        self._subject = subject
 
     async def close(self) -> None:
         """Close the channel."""
@@ -46,7 +50,7 @@ class LedgerClient:
         return (
             (DEPARTMENT_HEADER, department),
             (ROLE_HEADER, "service"),
-            (SUBJECT_HEADER, "certfree-licenses"),
+            (SUBJECT_HEADER, self._subject),
         )
 
     async def lookup(self, kind: int, artefact_sha256: bytes, department: str) -> int:
