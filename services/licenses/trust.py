@@ -18,9 +18,9 @@ it may issue::
             jwks: {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "...", "kid": "..."}]}
 
 The file is read once at start-up; a mistake stops start-up with the entry that is
-wrong. This deployment's own log key comes from the ledger's key file when this
-process can read it (one machine), else from the file's top-level
-``ledger_verifier_key`` (a licenses replica without the ledger's private key).
+wrong. This deployment's own log key is the file's top-level ``ledger_verifier_key``
+when given (a licenses replica without the ledger's private key), else the public half
+of the ledger's key file when this process can read it (one machine).
 """
 
 from __future__ import annotations
