@@ -7,6 +7,12 @@ itself, with the allowed methods of every binding of that path. Unary RPCs answe
 one JSON document; server-streaming RPCs answer Server-Sent Events, one ``data:``
 line of JSON per message, and a failure after the stream has started as a final
 ``event: error`` whose data is the google.rpc.Status.
+
+Resumable streams: when a streamed message has a top-level string field ``cursor``
+(the proofs inbox), its event carries it as the SSE ``id``, and a request whose
+message has a ``cursor`` field takes the ``Last-Event-ID`` header as that cursor when
+the query gives none. So a browser's EventSource, which sends the last id it saw
+when it reconnects, resumes where it stopped without losing or repeating an event.
 """
 
 from __future__ import annotations
@@ -78,9 +84,37 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _sse(data: Any, event: str = "") -> bytes:
+CURSOR_FIELD = "cursor"
+LAST_EVENT_ID = "last-event-id"
+
+
+def _sse(data: Any, event: str = "", event_id: str = "") -> bytes:
     head = f"event: {event}\n" if event else ""
+    if event_id:
+        head += f"id: {event_id}\n"
     return f"{head}data: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+def _cursor_of(item: message.Message) -> str:
+    """The string ``cursor`` field of a streamed message, or ''."""
+    field = item.DESCRIPTOR.fields_by_name.get(CURSOR_FIELD)
+    if field is None or field.type != field.TYPE_STRING:
+        return ""
+    value: str = getattr(item, CURSOR_FIELD)
+    return value if "\n" not in value and "\r" not in value else ""
+
+
+def _resume_from(request: Request, rpc_request: message.Message) -> None:
+    """Set the request's cursor from Last-Event-ID, unless the query gave one."""
+    resumed = request.headers.get(LAST_EVENT_ID, "")
+    field = rpc_request.DESCRIPTOR.fields_by_name.get(CURSOR_FIELD)
+    if not resumed or field is None or field.type != field.TYPE_STRING:
+        return
+    if getattr(rpc_request, CURSOR_FIELD):
+        return
+    if not (resumed.isascii() and resumed.isprintable()):
+        raise TranscodeError("header Last-Event-ID must be printable ASCII", field=LAST_EVENT_ID)
+    setattr(rpc_request, CURSOR_FIELD, resumed)
 
 
 class TranscodingRoute(BaseRoute):
@@ -156,6 +190,8 @@ class TranscodingRoute(BaseRoute):
             rpc_request = request_message(
                 route, path_values, request.query_params.multi_items(), body
             )
+            if route.server_streaming:
+                _resume_from(request, rpc_request)
             metadata = self._metadata(request, request_id)
         except TranscodeError as error:
             violations = [FieldViolation(error.field, error.message)] if error.field else []
@@ -201,7 +237,7 @@ async def _stream(
         try:
             item = await first
             while item is not grpc.aio.EOF:
-                yield _sse(response_json(route, item))
+                yield _sse(response_json(route, item), event_id=_cursor_of(item))
                 item = await call.read()
         except grpc.aio.AioRpcError as error:
             yield _sse(status_json(upstream_status(error, route.upstream)), event="error")

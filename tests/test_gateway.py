@@ -73,7 +73,11 @@ class StreamingProofs(proofs_pb2_grpc.ProofServiceServicer):
     async def StreamInbox(
         self, request: proofs_pb2.StreamInboxRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[proofs_pb2.StreamInboxResponse]:
-        """Two heartbeats with cursors; with cursor "fail", an error after the first."""
+        """Two heartbeats with cursors; with cursor "fail", an error after the first; a
+        cursor "cN" resumes after it."""
+        if request.cursor.startswith("c"):
+            yield proofs_pb2.StreamInboxResponse(cursor=f"c{int(request.cursor[1:]) + 1}")
+            return
         yield proofs_pb2.StreamInboxResponse(cursor="c1")
         if request.cursor == "fail":
             raise InvalidState("the inbox moved")
@@ -429,9 +433,13 @@ class TestServerSentEvents:
             await proofs.stop(0)
 
     @staticmethod
-    async def events(http: httpx.AsyncClient, cursor: str) -> tuple[int, str, list[str]]:
+    async def events(
+        http: httpx.AsyncClient, cursor: str, last_event_id: str = ""
+    ) -> tuple[int, str, list[str]]:
+        params = {"cursor": cursor} if cursor else {}
+        headers = {**IDENTITY, **({"Last-Event-ID": last_event_id} if last_event_id else {})}
         async with http.stream(
-            "GET", "/v1/proof-requests:streamInbox", params={"cursor": cursor}, headers=IDENTITY
+            "GET", "/v1/proof-requests:streamInbox", params=params, headers=headers
         ) as response:
             text = (await response.aread()).decode()
         return response.status_code, response.headers["content-type"], text.split("\n\n")[:-1]
@@ -441,16 +449,27 @@ class TestServerSentEvents:
         status, kind, events = await self.events(streaming, "")
         assert status == 200
         assert kind.startswith("text/event-stream")
-        assert [json.loads(e.removeprefix("data: ")) for e in events] == [
+        assert [json.loads(e.split("data: ")[1]) for e in events] == [
             {"events": [], "cursor": "c1"},
             {"events": [], "cursor": "c2"},
         ]
+
+    async def test_cursor_is_the_event_id_and_last_event_id_resumes(
+        self, streaming: httpx.AsyncClient
+    ) -> None:
+        """Each event's SSE id is its cursor; a reconnect sending Last-Event-ID resumes after it."""
+        _, _, events = await self.events(streaming, "")
+        assert [e.split("\n")[0] for e in events] == ["id: c1", "id: c2"]
+        _, _, resumed = await self.events(streaming, "", last_event_id="c2")
+        assert [json.loads(e.split("data: ")[1])["cursor"] for e in resumed] == ["c3"]
+        _, _, explicit = await self.events(streaming, "c5", last_event_id="c2")
+        assert [json.loads(e.split("data: ")[1])["cursor"] for e in explicit] == ["c6"]
 
     async def test_failure_mid_stream_is_an_error_event(self, streaming: httpx.AsyncClient) -> None:
         """After the first message, a failure arrives as ``event: error`` with the Status."""
         status, _, events = await self.events(streaming, "fail")
         assert status == 200
-        assert json.loads(events[0].removeprefix("data: ")) == {"events": [], "cursor": "c1"}
+        assert json.loads(events[0].split("data: ")[1]) == {"events": [], "cursor": "c1"}
         head, data = events[1].split("\n")
         assert head == "event: error"
         error = json.loads(data.removeprefix("data: "))
