@@ -363,6 +363,19 @@ def _list(client: KeysClient, args: argparse.Namespace) -> None:
         )
     else:
         print(key_table(keys))
+        for key in keys:
+            if key.compromise_reason or key.HasField("compromise_marked_by"):
+                print(_compromise_note(key))
+
+
+def _compromise_note(key: licenses_pb2.IssuerKey) -> str:
+    """Who marked a key compromised, when, and why: the record the trust registry keeps."""
+    by = key.compromise_marked_by
+    who = by.subject or "an operator"
+    if by.department_code:
+        who += f" of {by.department_code}"
+    when = _time(key.compromise_marked_at) if key.HasField("compromise_marked_at") else "-"
+    return f"key {key.key_id} marked compromised by {who} at {when}: {key.compromise_reason}"
 
 
 def _compromised(client: KeysClient, args: argparse.Namespace) -> None:
@@ -381,6 +394,7 @@ def _compromised(client: KeysClient, args: argparse.Namespace) -> None:
         f"compromised: key {key.key_id} of department {args.department} is distrusted from "
         f"{key.compromised_since}: signatures it made at or after then fail verification\n"
         f"state: {key.state}; it signs nothing more\n"
+        f"{_compromise_note(published)}\n"
         f"ledger: {_attested('change', key)}"
     )
 

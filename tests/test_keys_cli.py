@@ -315,6 +315,10 @@ class TestCompromised:
             KeyRow.of(marked).not_after,
             f"{since:%Y-%m-%dT%H:%M:%SZ}",
         ]
+        assert marked.compromise_reason == "key file leaked"
+        note = f"key {retired.key_id} marked compromised by "
+        assert note in result.out and note in listed.out
+        assert listed.out.rstrip().endswith(": key file leaked")
 
     async def test_a_time_after_the_key_stopped_signing_is_pointed_out(
         self, capsys: pytest.CaptureFixture[str], running: Running
