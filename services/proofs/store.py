@@ -125,6 +125,21 @@ end
 return 1
 """
 
+# KEYS: request, deadlines. ARGV: before bytes, request id, deadline ms ('' removes).
+# Moves (or removes) the request's deadline-index entry only while the record is still
+# `before`; no event. Returns 1 when done, 0 on conflict.
+_RESCHEDULE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+if ARGV[3] == '' then
+  redis.call('ZREM', KEYS[2], ARGV[2])
+else
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+end
+return 1
+"""
+
 # KEYS: the items hash. ARGV: code, expected revision (0: any), record bytes. Returns the
 # new revision, or an error when the expected one does not match.
 _UPSERT = """
@@ -274,6 +289,7 @@ class ProofStore:
         self._create = self._redis.register_script(_CREATE)
         self._transition = self._redis.register_script(_TRANSITION)
         self._upsert = self._redis.register_script(_UPSERT)
+        self._reschedule = self._redis.register_script(_RESCHEDULE)
         self._lock = self._redis.register_script(_LOCK)
         self._unlock = self._redis.register_script(_UNLOCK)
 
@@ -532,6 +548,21 @@ class ProofStore:
         earliest first."""
         ids = await self._redis.zrangebyscore(_DEADLINES, "-inf", now_ms, start=0, num=limit)
         return [member.decode() for member in _members(ids)]
+
+    async def reschedule(self, before: bytes, request_id: str, deadline_ms: int | None) -> bool:
+        """Move a request's deadline-index entry to `deadline_ms` (None removes it), no event.
+
+        For the sweeper's look that changes nothing on the request itself (a request that
+        became final or untimed, or whose next instant moved): it acts only while the
+        request is still the `before` bytes it read, so it never undoes a concurrent
+        change's own index move; False, with nothing written, otherwise. Not fsynced: the
+        index is only where the sweeper looks next, and a lost move costs one more look.
+        """
+        done = await self._reschedule(
+            keys=[_request_key(request_id), _DEADLINES],
+            args=[before, request_id, "" if deadline_ms is None else deadline_ms],
+        )
+        return bool(done)
 
     async def sampling_candidates(
         self, limit: int, *, not_after_ms: int | None = None
