@@ -80,6 +80,37 @@ def hash_key(kind: str, artefact_sha256: bytes) -> bytes:
     return b"h" + bytes([KINDS.index(kind) + 1]) + artefact_sha256
 
 
+async def find_keys(
+    store: LedgerStore, reader: LogReader, keys: Sequence[bytes]
+) -> dict[bytes, tuple[int, Entry]]:
+    """The entry each idempotency key (store form) created, and its index, for keys in use.
+
+    The store files a key under a truncated hash that other keys may share, and returns
+    every index filed there; the entries themselves say which is the key's. One round
+    trip for the indexes, one for the entries (none when no key is in use).
+    """
+    candidates = await store.candidates(keys)
+    wanted = sorted({index for indexes in candidates for index in indexes})
+    if not wanted:
+        return {}
+    raw = await reader.entries(wanted)
+    entries = {index: Entry.decode(data) for index, data in zip(wanted, raw, strict=True)}
+    found: dict[bytes, tuple[int, Entry]] = {}
+    for key, indexes in zip(keys, candidates, strict=True):
+        index = next((i for i in indexes if _created(key, entries[i])), None)
+        if index is not None:
+            found[key] = (index, entries[index])
+    return found
+
+
+def _created(key: bytes, entry: Entry) -> bool:
+    """Whether `entry` may be the one `key` created: a hash-and-kind key must name its hash
+    and kind; an explicit key is not in the entry, and its long field is its own."""
+    if key[:1] == b"h":
+        return key == hash_key(entry.kind, entry.artefact_sha256)
+    return True
+
+
 @dataclass(frozen=True)
 class Placed:
     """Where one submission is in the log."""
@@ -304,14 +335,10 @@ class Sequencer:
 
     async def _integrate_locked(self, batch: list[_Pending]) -> list[Landed | Reused]:
         flat = [k for pending in batch for keys in pending.keys for k in keys]
-        stored = await self._store.indexes(flat)
-        known = {key: index for key, index in zip(flat, stored, strict=True) if index is not None}
-        earlier: dict[int, Entry] = {}
-        if known:
-            # Duplicates: compare their content, and answer with their acceptance times.
-            wanted = sorted(set(known.values()))
-            raw = await self._reader.entries(wanted)
-            earlier = {i: Entry.decode(e) for i, e in zip(wanted, raw, strict=True)}
+        # Duplicates: compare their content, and answer with their acceptance times.
+        found = await find_keys(self._store, self._reader, flat)
+        known = {key: index for key, (index, _) in found.items()}
+        earlier = dict(found.values())
         old_size = self._range.size
         work = merkle.CompactRange(self._range.size, self._range.hashes)
         accepted_ms = int(self._clock().timestamp() * 1000)

@@ -33,6 +33,7 @@ from services.ledger.sequencer import (
     Reused,
     Sequencer,
     Submission,
+    find_keys,
     hash_key,
 )
 from services.ledger.store import Fenced, LedgerStore
@@ -282,9 +283,10 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
         """The entry attesting an artefact, by its hash and kind."""
         current_caller()
         key = hash_key(kind_name(request.kind), request.artefact_sha256)
-        (index,) = await self._store.indexes([key])
-        if index is None:
+        found = await find_keys(self._store, self._reader, [key])
+        if key not in found:
             raise NotFound("no entry attests this artefact hash and kind")
+        index, _ = found[key]
         _, size = await self._latest()
         return await self._entry(index, size)
 
@@ -300,7 +302,7 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
         response = ledger_pb2.ListArtefactEntriesResponse(checkpoint=checkpoint_message(note))
         for index, raw in zip(indexes, encoded, strict=True):
             if Entry.decode(raw).artefact_id != request.artefact_id:
-                continue  # a 128-bit field collision: not this artefact's entry
+                continue  # an identifier sharing the truncated field
             response.entries.add(
                 entry=entry_message(index, raw),
                 inclusion_proof=await self._reader.inclusion_proof(index, size),

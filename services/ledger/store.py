@@ -19,14 +19,15 @@ from dataclasses import dataclass
 from runtime.store import Store
 from runtime.tlog.tiles import ENTRIES, TileID
 
-# KEYS: size, checkpoint, idempotency, lease, artefacts, then one key per write. ARGV: expected
-# size, new size, checkpoint, lease token, the idempotency blob, the artefact blob, then
-# offset/bytes per write. Blobs, not an argument per entry: packing thousands of arguments
-# was the client's largest cost per entry. Idempotency blob: per key, a 2-byte length, the
-# key, a 1-byte length and the index in decimal. Artefact blob: per artefact identifier, its
-# 16-byte field, a 4-byte count and that many 8-byte big-endian indexes.
+# KEYS: size, checkpoint, lease, one key per write, then the index buckets the batch adds
+# to. ARGV: expected size, new size, checkpoint, lease token, the number of writes, the
+# index blob, then offset/bytes per write. The blob, not an argument per entry: packing
+# thousands of arguments was the client's largest cost per entry. Per index added: the
+# bucket's 3-byte position in KEYS, a 1-byte field length, the field, a 1-byte length and
+# the index in decimal. A field not yet in its bucket is set to the index; one already
+# there (a shared truncated field, or an identifier's next entry) gets ",<index>" appended.
 _COMMIT = """
-if redis.call('GET', KEYS[4]) ~= ARGV[4] then
+if redis.call('GET', KEYS[3]) ~= ARGV[4] then
   return redis.error_reply('FENCED this sequencer does not hold the lease ' .. ARGV[4])
 end
 local size = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -36,56 +37,30 @@ if size ~= tonumber(ARGV[1]) then
   end
   return redis.error_reply('CONFLICT the log has ' .. size .. ' entries, not ' .. ARGV[1])
 end
-local arg = 7
-for k = 6, #KEYS do
+local writes = tonumber(ARGV[5])
+for k = 4, 3 + writes do
+  local at = 7 + 2 * (k - 4)
   local length = redis.call('STRLEN', KEYS[k])
-  if length ~= tonumber(ARGV[arg]) then
+  if length ~= tonumber(ARGV[at]) then
     return redis.error_reply('CONFLICT ' .. KEYS[k] .. ' has ' .. length .. ' bytes; a write at '
-      .. ARGV[arg] .. ' would not extend it')
+      .. ARGV[at] .. ' would not extend it')
   end
-  arg = arg + 2
 end
-local function flush(command, key, items)
-  if #items > 0 then
-    redis.call(command, key, unpack(items))
-  end
-  return {}
-end
-local blob, pos, items = ARGV[5], 1, {}
+local blob, pos = ARGV[6], 1
 while pos <= #blob do
-  local length = string.byte(blob, pos) * 256 + string.byte(blob, pos + 1)
-  items[#items + 1] = string.sub(blob, pos + 2, pos + 1 + length)
-  pos = pos + 2 + length
+  local b1, b2, b3, length = string.byte(blob, pos, pos + 3)
+  local key = KEYS[(b1 * 256 + b2) * 256 + b3]
+  local field = string.sub(blob, pos + 4, pos + 3 + length)
+  pos = pos + 4 + length
   length = string.byte(blob, pos)
-  items[#items + 1] = string.sub(blob, pos + 1, pos + length)
+  local index = string.sub(blob, pos + 1, pos + length)
   pos = pos + 1 + length
-  if #items >= 2000 then
-    items = flush('HSET', KEYS[3], items)
+  if redis.call('HSETNX', key, field, index) == 0 then
+    redis.call('HSET', key, field, redis.call('HGET', key, field) .. ',' .. index)
   end
 end
-flush('HSET', KEYS[3], items)
-blob, pos = ARGV[6], 1
-local fields, additions = {}, {}
-while pos <= #blob do
-  local field = string.sub(blob, pos, pos + 15)
-  local b1, b2, b3, b4 = string.byte(blob, pos + 16, pos + 19)
-  local count = ((b1 * 256 + b2) * 256 + b3) * 256 + b4
-  fields[#fields + 1] = field
-  additions[#additions + 1] = string.sub(blob, pos + 20, pos + 19 + 8 * count)
-  pos = pos + 20 + 8 * count
-end
-for first = 1, #fields, 1000 do
-  local last = math.min(first + 999, #fields)
-  local chains = redis.call('HMGET', KEYS[5], unpack(fields, first, last))
-  items = {}
-  for i = first, last do
-    items[#items + 1] = fields[i]
-    items[#items + 1] = (chains[i - first + 1] or '') .. additions[i]
-  end
-  flush('HSET', KEYS[5], items)
-end
-for k = 6, #KEYS do
-  local at = 7 + 2 * (k - 6)
+for k = 4, 3 + writes do
+  local at = 7 + 2 * (k - 4)
   redis.call('SETRANGE', KEYS[k], tonumber(ARGV[at]), ARGV[at + 1])
 end
 redis.call('SET', KEYS[1], ARGV[2])
@@ -93,36 +68,75 @@ redis.call('SET', KEYS[2], ARGV[3])
 return 1
 """
 
+# The fields of many buckets in one command. KEYS: the buckets. ARGV: per field, the
+# bucket's 3-byte position in KEYS, a 1-byte length and the field, back to back. Returns
+# each field's value, false (nil) where absent.
+_READ = """
+local blob, pos, found = ARGV[1], 1, {}
+while pos <= #blob do
+  local b1, b2, b3, length = string.byte(blob, pos, pos + 3)
+  found[#found + 1] = redis.call('HGET', KEYS[(b1 * 256 + b2) * 256 + b3],
+    string.sub(blob, pos + 4, pos + 3 + length))
+  pos = pos + 4 + length
+end
+return found
+"""
 
-def _artefact_field(artefact_id: str) -> bytes:
-    # 16 bytes of SHA-256 name an identifier of up to 256 characters: collisions need
-    # ~2^64 identifiers, and the entries themselves say which identifier they attest.
-    return hashlib.sha256(artefact_id.encode()).digest()[:16]
+
+@dataclass(frozen=True)
+class Layout:
+    """How keys map to the buckets of the idempotency and artefact indexes.
+
+    A key's SHA-256 picks its bucket (the first `bucket_bytes`) and its field in the
+    bucket (the next bytes). Buckets are small hashes that the store keeps
+    listpack-encoded, a few bytes per field, where one big hash costs ~50 bytes per field
+    more (docs/ledger.md, "Index buckets"). Fixed for a log's life: another layout would
+    not find what was indexed under this one. Tests use narrow layouts to force
+    collisions.
+    """
+
+    bucket_bytes: int = 2
+    """65,536 buckets per index: ~15 fields each at 10^6 entries."""
+    short_field: int = 6
+    """Field bytes of keys the entries verify (hash-and-kind keys, artefact identifiers):
+    a shared field only costs reading one more entry, which the reader checks anyway."""
+    long_field: int = 16
+    """Field bytes of explicit idempotency keys, which the entries do not carry: with the
+    bucket, 144 bits of SHA-256, so two keys sharing one is as unlikely as any SHA-256
+    prefix collision the log relies on."""
 
 
-def _idempotency_blob(idempotency: Mapping[bytes, int]) -> bytes:
-    parts = []
-    for key, index in idempotency.items():
-        text = str(index).encode()
-        parts += [len(key).to_bytes(2, "big"), key, bytes([len(text)]), text]
-    return b"".join(parts)
+def slot(key: bytes, bucket_bytes: int, field_bytes: int) -> tuple[bytes, bytes]:
+    """The bucket (as bytes) and field of `key`: consecutive slices of SHA-256(key)."""
+    digest = hashlib.sha256(key).digest()
+    return digest[:bucket_bytes], digest[bucket_bytes : bucket_bytes + field_bytes]
 
 
-def _artefact_blob(artefacts: Sequence[tuple[str, int]]) -> bytes:
-    # One record per identifier, its indexes in order: an identifier attested twice in one
-    # batch (a license and its status change) appends both to its chain.
-    grouped: dict[bytes, list[bytes]] = {}
-    for artefact_id, index in artefacts:
-        grouped.setdefault(_artefact_field(artefact_id), []).append(index.to_bytes(8, "big"))
-    return b"".join(
-        field + len(indexes).to_bytes(4, "big") + b"".join(indexes)
-        for field, indexes in grouped.items()
-    )
+def parse_indexes(value: bytes | None) -> list[int]:
+    """The indexes stored in a field's value (decimal, comma-separated), oldest first."""
+    return [] if not value else [int(text) for text in value.split(b",")]
 
 
 def _bytes(value: bytes | str) -> bytes:
     # Our client never decodes replies; the store's type hints allow that it might.
     return value.encode() if isinstance(value, str) else value
+
+
+class _Buckets:
+    """The KEYS positions of the buckets one script touches, and its blob records."""
+
+    def __init__(self, first: int) -> None:
+        self.keys: list[str] = []
+        self._positions: dict[str, int] = {}
+        self._first = first
+        self.records: list[bytes] = []
+
+    def add(self, key: str, field: bytes, *tail: bytes) -> None:
+        position = self._positions.get(key)
+        if position is None:
+            position = self._positions[key] = self._first + len(self.keys)
+            self.keys.append(key)
+        self.records += [position.to_bytes(3, "big"), bytes([len(field)]), field, *tail]
 
 
 # Take the lease if free (a new epoch: the fencing token), or renew it if it is ours.
@@ -178,20 +192,20 @@ class Write:
 
 
 class LedgerStore:
-    """Durable storage of one log: tiles, entry bundles, size, checkpoint, idempotency."""
+    """Durable storage of one log: tiles, entry bundles, size, checkpoint, indexes."""
 
-    def __init__(self, store: Store, origin: str) -> None:
+    def __init__(self, store: Store, origin: str, layout: Layout = Layout()) -> None:
         self._store = store
+        self._layout = layout
         self._tag = f"{{ledger:{origin}}}"
         self._size = f"{self._tag}:size"
         self._checkpoint = f"{self._tag}:checkpoint"
-        self._idempotency = f"{self._tag}:idempotency"
         self._lease = f"{self._tag}:lease"
         self._epoch = f"{self._tag}:epoch"
-        self._artefacts = f"{self._tag}:artefacts"
         self._witnessed = f"{self._tag}:witnessed"
         self._keep_witnessed = store.redis.register_script(_WITNESSED)
         self._commit = store.redis.register_script(_COMMIT)
+        self._read = store.redis.register_script(_READ)
         self._acquire = store.redis.register_script(_ACQUIRE)
         self._release = store.redis.register_script(_RELEASE)
 
@@ -199,6 +213,20 @@ class LedgerStore:
         if tile.level == ENTRIES:
             return f"{self._tag}:bundle:{tile.index}"
         return f"{self._tag}:tile:{tile.level}:{tile.index}"
+
+    def _idempotency_place(self, key: bytes) -> tuple[str, bytes]:
+        # Explicit keys (b"k...") are not in the entries, so nothing could tell two that
+        # share a field apart: they get the long field. Hash-and-kind keys are checked
+        # against the entries they lead to.
+        layout = self._layout
+        width = layout.long_field if key[:1] == b"k" else layout.short_field
+        bucket, field = slot(key, layout.bucket_bytes, width)
+        return f"{self._tag}:idempotency:{bucket.hex()}", field
+
+    def _artefact_place(self, artefact_id: str) -> tuple[str, bytes]:
+        layout = self._layout
+        bucket, field = slot(artefact_id.encode(), layout.bucket_bytes, layout.short_field)
+        return f"{self._tag}:artefacts:{bucket.hex()}", field
 
     async def hold_lease(self, owner: str, ttl_ms: int, token: str = "") -> str:
         """Take the sequencer lease, or renew `token`; returns the token held, or ''.
@@ -231,18 +259,22 @@ class LedgerStore:
         """
         from redis.exceptions import ResponseError
 
-        keys = [self._size, self._checkpoint, self._idempotency, self._lease, self._artefacts]
-        args: list[bytes | str | int] = [
-            old_size,
-            new_size,
-            checkpoint,
-            lease,
-            _idempotency_blob(idempotency),
-            _artefact_blob(artefacts),
-        ]
+        keys = [self._size, self._checkpoint, self._lease]
+        args: list[bytes | str | int] = [old_size, new_size, checkpoint, lease, len(writes), b""]
         for write in writes:
             keys.append(self._tile_key(write.tile))
             args += [write.offset, write.data]
+        buckets = _Buckets(first=len(keys) + 1)
+        for key, index in idempotency.items():
+            text = str(index).encode()
+            buckets.add(*self._idempotency_place(key), bytes([len(text)]), text)
+        for artefact_id, index in artefacts:
+            # In order: an identifier attested twice in one batch (a license and its
+            # status change) gets both indexes, oldest first.
+            text = str(index).encode()
+            buckets.add(*self._artefact_place(artefact_id), bytes([len(text)]), text)
+        keys += buckets.keys
+        args[5] = b"".join(buckets.records)
         try:
             landed = await self._commit(keys=keys, args=args)
         except ResponseError as error:
@@ -266,10 +298,14 @@ class LedgerStore:
         return None if value is None else _bytes(value).decode()
 
     async def artefact_indexes(self, artefact_id: str) -> list[int]:
-        """Indexes of the entries attesting `artefact_id`, oldest first."""
-        chain = await self._store.redis.hget(self._artefacts, _artefact_field(artefact_id))
-        data = b"" if chain is None else _bytes(chain)
-        return [int.from_bytes(data[i : i + 8], "big") for i in range(0, len(data), 8)]
+        """Indexes of the entries that may attest `artefact_id`, oldest first.
+
+        Every entry attesting it is among them; an identifier sharing its truncated field
+        adds its own, so the caller keeps only the entries that name `artefact_id`.
+        """
+        bucket, field = self._artefact_place(artefact_id)
+        value = await self._store.redis.hget(bucket, field)
+        return parse_indexes(None if value is None else _bytes(value))
 
     async def size(self) -> int:
         """Number of entries in the log."""
@@ -281,12 +317,20 @@ class LedgerStore:
         value = await self._store.redis.get(self._checkpoint)
         return None if value is None else _bytes(value).decode()
 
-    async def indexes(self, keys: Sequence[bytes]) -> list[int | None]:
-        """The entry index each idempotency key created, or None."""
+    async def candidates(self, keys: Sequence[bytes]) -> list[list[int]]:
+        """Per idempotency key, the indexes filed under its field, in one round trip.
+
+        The entry a key created is among them. A hash-and-kind key's field is short and may
+        be shared, so the caller keeps the entry that attests that hash and kind; an
+        explicit key's (``k...``) is long enough to be its own (``Layout.long_field``).
+        """
         if not keys:
             return []
-        values = await self._store.redis.hmget(self._idempotency, list(keys))
-        return [None if v is None else int(v) for v in values]
+        buckets = _Buckets(first=1)
+        for key in keys:
+            buckets.add(*self._idempotency_place(key))
+        values = await self._read(keys=buckets.keys, args=[b"".join(buckets.records)])
+        return [parse_indexes(None if v is None else _bytes(v)) for v in values]
 
     async def tiles(self, tiles: Sequence[TileID]) -> list[bytes]:
         """The stored bytes of each tile or bundle (as far as written), in one round trip."""
