@@ -36,7 +36,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from runtime.signing import PublicKey, SignatureError, Signer
+from runtime.signing import PublicKey, Signer
 
 __all__ = [
     "HASH_ALG",
@@ -47,13 +47,16 @@ __all__ = [
     "DisclosureError",
     "FormatError",
     "Issued",
+    "Parsed",
     "SdJwtError",
     "Verified",
     "digest",
     "encode_disclosure",
     "issue",
+    "parse",
     "present",
     "verify",
+    "verify_parsed",
 ]
 
 HASH_ALG = "sha-256"
@@ -89,6 +92,12 @@ NEVER_DISCLOSED = frozenset({"iss", "nbf", "exp", "cnf", "vct", "vct#integrity",
 _ISSUE_ARGUMENTS = frozenset({"iss", "iat", "nbf", "exp", "vct", "status"}) | NEVER_DISCLOSED
 
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+_TO_STANDARD = str.maketrans("-_", "+/")
+
+# The last character of canonical unpadded base64url, by length mod 4: with 2 left
+# over it carries 4 unused bits, with 3 left over 2 unused bits, all of them zero.
+_CANONICAL_LAST = {2: frozenset("AQgw"), 3: frozenset("AEIMQUYcgkosw048")}
 
 
 class SdJwtError(Exception):
@@ -174,6 +183,31 @@ class Verified:
         """The ``status`` claim (a Token Status List reference), if signed."""
         value = self.payload.get("status")
         return value if isinstance(value, dict) else None
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """An SD-JWT whose format checked out, split and decoded once; nothing verified yet.
+
+    What :func:`parse` returns and :func:`verify_parsed` checks: a verifier reads
+    ``header["kid"]`` and ``payload["iss"]`` here to find the key, and nothing is
+    decoded a second time.
+    """
+
+    issuer_jwt: str
+    """The issuer-signed JWT alone."""
+    header: dict[str, Any]
+    """Its protected header, unverified."""
+    payload: dict[str, Any]
+    """Its payload, unverified."""
+    sd_digests: list[str]
+    """The payload's ``_sd`` digests."""
+    signing_input: bytes
+    """``<header>.<payload>`` as signed (RFC 7515 section 5.2)."""
+    signature: bytes
+    """The decoded signature."""
+    disclosures: list[str]
+    """The encoded disclosures, in the order presented."""
 
 
 # --- the digest rule (RFC 9901 sections 4.2.1 and 4.2.3) ---------------------------
@@ -280,7 +314,7 @@ def present(sd_jwt: str, disclose: Collection[str]) -> str:
     claims `sd_jwt` has no disclosure for, FormatError or DisclosureError when `sd_jwt`
     itself is malformed. The signature is not checked here: the verifier does that.
     """
-    issuer_jwt, encoded = _split(sd_jwt)
+    issuer_jwt, _, encoded = _split(sd_jwt)
     named = [(_decode_disclosure(item)[1], item) for item in encoded]
     wanted = set(disclose)
     unknown = wanted - {name for name, _ in named}
@@ -307,16 +341,43 @@ def verify(
     every disclosure against the signed ``_sd`` (DisclosureError). Time, status and
     schema are left to the caller.
     """
-    issuer_jwt, encoded = _split(sd_jwt)
-    header, payload = _peek(issuer_jwt)
+    parsed = parse(sd_jwt)
+    return verify_parsed(parsed, resolve_key(parsed.header, parsed.payload))
+
+
+def parse(sd_jwt: str) -> Parsed:
+    """The format checks of :func:`verify`, decoding each part once; FormatError if bad.
+
+    The header and payload are not yet trusted: use them only to find the key, then
+    call :func:`verify_parsed`.
+    """
+    issuer_jwt, decoded, encoded = _split(sd_jwt)
+    header = _json_object(decoded[0], "the JWT header")
+    payload = _json_object(decoded[1], "the JWT payload")
     # Format first, on the parsed text, so that the order of the checks is the order
     # the licenses service reports them in: format, issuer key, signature, disclosures.
     _check_header(header)
     sd_digests = _check_payload(payload)
-    key = resolve_key(header, payload)
-    signed_header, signed_body = key.verify_compact(issuer_jwt)
-    if signed_header != header or _json(signed_body, "the signed payload") != payload:
-        raise SignatureError("the signed header or payload differs from the one parsed")
+    return Parsed(
+        issuer_jwt=issuer_jwt,
+        header=header,
+        payload=payload,
+        sd_digests=sd_digests,
+        signing_input=issuer_jwt[: issuer_jwt.rindex(".")].encode("ascii"),
+        signature=decoded[2],
+        disclosures=encoded,
+    )
+
+
+def verify_parsed(parsed: Parsed, key: PublicKey) -> Verified:
+    """The signature (SignatureError), then every disclosure (DisclosureError), of `parsed`.
+
+    The signature is checked over the very bytes `parsed` was decoded from, so the
+    header and payload it carries are the signed ones.
+    """
+    key.verify_signature(parsed.header, parsed.signing_input, parsed.signature)
+    payload = parsed.payload
+    sd_digests = parsed.sd_digests
 
     # RFC 9901 section 7.1: a digest that occurs twice is refused, decoy or not.
     signed_digests = frozenset(sd_digests)
@@ -325,7 +386,7 @@ def verify(
 
     claims: dict[str, Any] = {}
     seen: set[str] = set()
-    for item in encoded:
+    for item in parsed.disclosures:
         _salt_value, name, value = _decode_disclosure(item)
         item_digest = digest(item)
         if item_digest in seen:
@@ -348,11 +409,13 @@ def verify(
                 f"claim {_shorten(name)} nests selective disclosure (not supported)"
             )
         claims[name] = value
-    return Verified(header=header, payload=payload, claims=claims, issuer_jwt=issuer_jwt)
+    return Verified(
+        header=parsed.header, payload=payload, claims=claims, issuer_jwt=parsed.issuer_jwt
+    )
 
 
-def _split(sd_jwt: str) -> tuple[str, list[str]]:
-    """The issuer-signed JWT and the encoded disclosures of a compact SD-JWT."""
+def _split(sd_jwt: str) -> tuple[str, list[bytes], list[str]]:
+    """The issuer-signed JWT, its three decoded segments, and the encoded disclosures."""
     if not isinstance(sd_jwt, str):
         raise FormatError("an SD-JWT is text")
     if len(sd_jwt) > MAX_SD_JWT_CHARS:
@@ -370,20 +433,11 @@ def _split(sd_jwt: str) -> tuple[str, list[str]]:
     segments = issuer_jwt.split(".")
     if len(segments) != 3 or not all(segments):
         raise FormatError("the issuer-signed JWT is not a compact JWS of three parts")
-    for segment in segments:
-        _b64decode(segment, "the issuer-signed JWT")
+    decoded = [_b64decode(segment, "the issuer-signed JWT") for segment in segments]
     for item in disclosures:
         if not item:
             raise FormatError("an empty disclosure between two '~'")
-    return issuer_jwt, disclosures
-
-
-def _peek(issuer_jwt: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The header and payload of `issuer_jwt`, unverified, for resolving the key."""
-    header64, payload64, _ = issuer_jwt.split(".")
-    header = _json_object(_b64decode(header64, "the JWT header"), "the JWT header")
-    payload = _json_object(_b64decode(payload64, "the JWT payload"), "the JWT payload")
-    return header, payload
+    return issuer_jwt, decoded, disclosures
 
 
 def _check_header(header: Mapping[str, Any]) -> None:
@@ -429,10 +483,18 @@ def _decode_disclosure(item: str) -> tuple[str, str, Any]:
 
 def _has_sd_keys(value: Any) -> bool:
     """Whether `value` holds ``_sd`` members or ``{"...": digest}`` array elements."""
+    # Loops, not any() over a generator: this runs on every claim of every verify.
     if isinstance(value, dict):
-        return "_sd" in value or "..." in value or any(_has_sd_keys(v) for v in value.values())
+        if "_sd" in value or "..." in value:
+            return True
+        for member in value.values():
+            if isinstance(member, (dict, list)) and _has_sd_keys(member):
+                return True
+        return False
     if isinstance(value, list):
-        return any(_has_sd_keys(v) for v in value)
+        for element in value:
+            if isinstance(element, (dict, list)) and _has_sd_keys(element):
+                return True
     return False
 
 
@@ -445,13 +507,18 @@ def _b64encode(raw: bytes) -> str:
 
 def _b64decode(text: str, what: str) -> bytes:
     """Decode unpadded, canonical base64url (RFC 7515 section 2), or raise FormatError."""
-    if not _BASE64URL.fullmatch(text) or len(text) % 4 == 1:
+    remainder = len(text) % 4
+    if not _BASE64URL.fullmatch(text) or remainder == 1:
         raise FormatError(f"{what} is not base64url")
     try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        # The alphabet is checked above, so mapping it onto standard base64 is exact;
+        # binascii directly skips base64.urlsafe_b64decode's layers of argument coercion.
+        raw = binascii.a2b_base64(text.translate(_TO_STANDARD) + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
         raise FormatError(f"{what} is not base64url") from None
-    if _b64encode(raw) != text:
+    # Canonical means the unused low bits of the last character are zero (RFC 4648
+    # section 3.5): the same test as re-encoding and comparing, without re-encoding.
+    if remainder and text[-1] not in _CANONICAL_LAST[remainder]:
         raise FormatError(f"{what} is not canonical base64url")
     return raw
 
@@ -463,7 +530,7 @@ def _json(raw: bytes, what: str) -> Any:
     except UnicodeDecodeError:
         raise FormatError(f"{what} is not JSON: not UTF-8") from None
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        return _DECODER.decode(text)
     except ValueError as error:
         # The message of a JSON error quotes no input, only a position and a reason.
         detail = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
@@ -488,6 +555,10 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+# One decoder for every call: json.loads with hooks builds a new one each time.
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
 
 
 def _is(value: Any, kind: type) -> bool:

@@ -95,6 +95,18 @@ class PublicKey(Protocol):
         """
         ...
 
+    def verify_signature(
+        self, header: Mapping[str, Any], signing_input: bytes, signature: bytes
+    ) -> None:
+        """Check a compact JWS whose parts the caller has already split and decoded.
+
+        `header` is the protected header decoded from the first segment of
+        `signing_input` (``<header>.<payload>`` as ASCII), `signature` the decoded
+        third segment. The same checks as :meth:`verify_compact`, without parsing
+        the JWS again; raises SignatureError.
+        """
+        ...
+
     def jwk(self) -> dict[str, Any]:
         """The public JWK (RFC 7517) with ``kid``, ``alg`` and ``use`` = ``sig``."""
         ...
@@ -168,6 +180,9 @@ _REGISTRIES: dict[str, _SigningRegistry] = {
     alg: _SigningRegistry(algorithms=[alg], strict_check_header=False) for alg in ALGORITHMS
 }
 
+# Each alg's joserfc model, for the split-once path (JosePublicKey.verify_signature).
+_ALG_MODELS: dict[str, JWSAlgModel] = {alg: _SigningRegistry.algorithms[alg] for alg in ALGORITHMS}
+
 
 # --- public keys -------------------------------------------------------------------
 
@@ -220,6 +235,54 @@ class JosePublicKey:
         if not valid:
             raise SignatureError(f"the {self.alg} signature does not verify")
         return dict(header), signed.payload
+
+    def verify_signature(
+        self, header: Mapping[str, Any], signing_input: bytes, signature: bytes
+    ) -> None:
+        """Check a compact JWS whose parts the caller has already split and decoded.
+
+        For verifiers that parse the JWS once for their own checks (the SD-JWT's
+        header and payload): the header rules of :meth:`verify_compact`, then the
+        signature over `signing_input` by joserfc's algorithm with this key, which
+        calls `cryptography` (or Tongsuo for SM2). Nothing is parsed twice and no
+        signature maths happens here. Raises SignatureError.
+        """
+        header_segment = signing_input.split(b".", 1)[0]
+        registry = _REGISTRIES[self.alg]
+        # joserfc's limits on what it extracts, so that both paths refuse the same JWS.
+        if (
+            len(header_segment) > registry.max_header_length
+            or len(signature) > registry.max_signature_length
+        ):
+            raise SignatureError("the JWS is not a valid compact serialization")
+        self._check_header(header, registry)
+        model = _ALG_MODELS[self.alg]
+        try:
+            model.check_key(self.jose_key)  # as joserfc's validate_compact does
+            valid = model.verify(signing_input, signature, self.jose_key)
+        except JoseError as error:
+            raise SignatureError(f"the JWS header is refused: {error.description}") from None
+        if not valid:
+            raise SignatureError(f"the {self.alg} signature does not verify")
+
+    def _check_header(self, header: Mapping[str, Any], registry: _SigningRegistry) -> None:
+        """The header rules of :meth:`verify_compact`, in its order, with its messages."""
+        if header.get("alg") != self.alg:
+            raise SignatureError(
+                f"the JWS names alg {_shorten(header.get('alg'))}, this key verifies {self.alg}"
+            )
+        if "kid" in header and header["kid"] != self.key_id:
+            raise SignatureError(
+                f"the JWS names kid {_shorten(header['kid'])}, this key is {self.key_id!r}"
+            )
+        if "b64" in header:
+            raise SignatureError("the JWS uses RFC 7797 unencoded payloads, which are refused")
+        try:
+            registry.check_header(dict(header))
+        except JoseError as error:
+            raise SignatureError(f"the JWS header is refused: {error.description}") from None
+        except (ValueError, TypeError):
+            raise SignatureError("the JWS header is refused") from None
 
     def jwk(self) -> dict[str, Any]:
         """The public JWK (RFC 7517) with ``kid``, ``alg`` and ``use`` = ``sig``."""

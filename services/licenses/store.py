@@ -376,6 +376,20 @@ class LicenseStore:
         data = _bytes(raw) if raw else b""
         return data[0] if data else 0
 
+    async def status_bytes(self, reads: Sequence[tuple[str, int, int]]) -> list[int]:
+        """Bytes of status lists, one per (department, list number, offset), in one round trip.
+
+        Each is what :meth:`status_byte` gives; the reads are pipelined, not a
+        transaction: each byte is as fresh as a lone read would be.
+        """
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for department, list_number, offset in reads:
+                pipe.getrange(
+                    self._status_key(department, StatusSlot(list_number, 0)), offset, offset
+                )
+            found = await pipe.execute()
+        return [_bytes(raw)[0] if raw else 0 for raw in found]
+
     async def status_lists(self, department: str) -> int:
         """How many status lists `department` has (0 before its first license)."""
         issued = int(await self._redis.get(f"{TAG}:status-next:{department}") or 0)

@@ -14,6 +14,7 @@ of either (no status; ledger inclusion only against a receipt the caller passes)
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -31,7 +32,12 @@ from runtime.tlog.receipt import Receipt, ReceiptError, verify_receipt
 from services.licenses import catalog, proof_answer, status
 from services.licenses.keys import KeyUnusable, check_usable
 from services.licenses.licensing import Licensing
-from services.licenses.status_list import StatusListError, check_token_claims, parse_status_claim
+from services.licenses.status_list import (
+    StatusListError,
+    StatusReference,
+    check_token_claims,
+    parse_status_claim,
+)
 from services.licenses.trust import LocalLog, Trust, TrustedDepartment, TrustedDeployment
 
 CHECK = licenses_pb2
@@ -124,6 +130,8 @@ class LicenseVerifier:
         # Receipts already proven: (receipt, artefact, log key) digest -> index. A receipt
         # that verified once verifies forever (the checkpoint's signature does not expire).
         self._proven: dict[bytes, int] = {}
+        # Issuer-signed JWTs already proven in a log: (JWT digest, log key, kind) -> index.
+        self._included: dict[tuple[bytes, str, str], int] = {}
 
     async def verify(
         self, request: licenses_pb2.VerifyLicenseRequest, now: datetime
@@ -132,9 +140,11 @@ class LicenseVerifier:
         run = Verification()
         response = run.response
         at = request.verify_at.ToDatetime(UTC) if request.HasField("verify_at") else now
+        # The SD-JWT is split and decoded once: the format checks, the key lookup and
+        # the signature check (over the very bytes decoded) all read the same parse.
         try:
-            header, payload = _peek(request.sd_jwt)
-            issuer, key_id = payload.get("iss"), header.get("kid")
+            parsed = sdjwt.parse(request.sd_jwt)
+            issuer, key_id = parsed.payload.get("iss"), parsed.header.get("kid")
             if not isinstance(issuer, str) or not isinstance(key_id, str):
                 raise sdjwt.FormatError("the JWT names no issuer (iss) or no key (kid)")
         except sdjwt.FormatError as error:
@@ -143,24 +153,13 @@ class LicenseVerifier:
         response.issuer_department, response.key_id = issuer, key_id
         foreign = self._trust.foreign(issuer)
         try:
-            public = await self._issuer_key(issuer, key_id, payload, foreign)
+            public = await self._issuer_key(issuer, key_id, parsed.payload, foreign)
         except _KeyRefused as refused:
-            detail = str(refused)
-            try:
-                sdjwt.verify(request.sd_jwt, lambda h, p: _refuse_key(detail))
-            except sdjwt.FormatError as format_error:
-                run.failed(CHECK.VERIFICATION_CHECK_FORMAT, str(format_error))
-                return run.finish()
-            except _KeyRefused:
-                pass
             run.passed(CHECK.VERIFICATION_CHECK_FORMAT)
-            run.failed(CHECK.VERIFICATION_CHECK_ISSUER_KEY, detail)
+            run.failed(CHECK.VERIFICATION_CHECK_ISSUER_KEY, str(refused))
             return run.finish()
         try:
-            verified = sdjwt.verify(request.sd_jwt, lambda h, p: public)
-        except sdjwt.FormatError as error:
-            run.failed(CHECK.VERIFICATION_CHECK_FORMAT, str(error))
-            return run.finish()
+            verified = sdjwt.verify_parsed(parsed, public)
         except SignatureError as error:
             run.passed(CHECK.VERIFICATION_CHECK_FORMAT)
             run.passed(CHECK.VERIFICATION_CHECK_ISSUER_KEY)
@@ -310,7 +309,7 @@ class LicenseVerifier:
     async def _local_status(self, run: Verification, verified: sdjwt.Verified, issuer: str) -> None:
         """STATUS from this deployment's list (the same bytes its signed token carries)."""
         try:
-            reference = parse_status_claim(verified.status)
+            reference = _status_reference(verified.status)
             found = await self._licensing.status_of(issuer, reference)
         except ValueError as error:
             run.failed(CHECK.VERIFICATION_CHECK_STATUS, str(error))
@@ -347,6 +346,15 @@ class LicenseVerifier:
                 "receipt: pass the license's ledger_receipt as ledger_receipt",
             )
             return
+        if not receipt and (log := self._log.verifier()) is not None:
+            # This deployment's license, with no receipt passed: once its issuer-signed
+            # JWT was proven in this log, it is proven for good (the log is append-only
+            # and its signed checkpoints do not expire); no store read, no proof again.
+            proven = self._included.get(_included_key(verified, log, "license_issued"))
+            if proven is not None:
+                run.response.ledger_index = proven
+                run.passed(check)
+                return
         if not receipt:
             try:
                 receipt = await self._licensing.receipt_of(verified)
@@ -387,9 +395,11 @@ class LicenseVerifier:
         if entry.issuer != verified.iss:
             raise ReceiptError(f"issuer: the receipt's entry names issuer {entry.issuer}")
         index = Receipt.from_text(receipt).index
-        if len(self._proven) >= 100_000:
+        if len(self._proven) >= _PROVEN_CACHE_SIZE:
             self._proven.clear()
+            self._included.clear()
         self._proven[key] = index
+        self._included[_included_key(verified, log, kind)] = index
         return index
 
 
@@ -487,24 +497,66 @@ class _KeyRefused(Exception):
     pass
 
 
-def _refuse_key(detail: str) -> Any:
-    raise _KeyRefused(detail)
-
-
 def _schema_problems(license_type: licenses_pb2.LicenseType, disclosed: Mapping[str, Any]) -> str:
     """What of the disclosed claims does not fit the type (required claims may be withheld)."""
     defined = {d.name: d for d in license_type.claims}
     unknown = sorted(set(disclosed) - set(defined))
     if unknown:
         return f"claims outside the type's schema: {', '.join(unknown[:10])}"
-    partial = licenses_pb2.LicenseType()
-    partial.CopyFrom(license_type)
-    del partial.claims[:]
-    for definition in license_type.claims:
-        if definition.name in disclosed:
-            partial.claims.append(definition)
+    partial = _partial_type(license_type, frozenset(disclosed))
     try:
         catalog.check_claims(partial, dict(disclosed))
     except InvalidArgument as error:
         return "; ".join(f"{v.field}: {v.description}" for v in error.field_violations)
     return ""
+
+
+_PROVEN_CACHE_SIZE = 100_000
+"""Most receipts (and proven JWTs) a verifier remembers before starting afresh."""
+
+_PARTIAL_TYPES: dict[tuple[int, frozenset[str]], tuple[Any, licenses_pb2.LicenseType]] = {}
+"""(id of a license type, disclosed claim names) -> (that type, its partial copy)."""
+
+
+def _partial_type(
+    license_type: licenses_pb2.LicenseType, names: frozenset[str]
+) -> licenses_pb2.LicenseType:
+    """`license_type` with only the claim definitions in `names` (required ones may be
+    withheld), cached per type object: Licensing keeps one object per type revision for
+    a second, so a batch copies each type once, not once per license."""
+    key = (id(license_type), names)
+    cached = _PARTIAL_TYPES.get(key)
+    # The type itself is kept in the entry, so its id cannot be reused by another object
+    # while the entry lives; `is` then proves it is the very object the copy came from.
+    if cached is not None and cached[0] is license_type:
+        return cached[1]
+    partial = licenses_pb2.LicenseType()
+    partial.CopyFrom(license_type)
+    del partial.claims[:]
+    for definition in license_type.claims:
+        if definition.name in names:
+            partial.claims.append(definition)
+    if len(_PARTIAL_TYPES) >= 1024:
+        _PARTIAL_TYPES.clear()
+    _PARTIAL_TYPES[key] = (license_type, partial)
+    return partial
+
+
+def _included_key(verified: sdjwt.Verified, log: Verifier, kind: str) -> tuple[bytes, str, str]:
+    return verified.issuer_jwt_sha256, log.key_string(), kind
+
+
+def _status_reference(claim: Mapping[str, Any] | None) -> StatusReference:
+    """parse_status_claim, with the URI check of well-formed claims done once per list entry."""
+    reference = claim.get("status_list") if isinstance(claim, Mapping) else None
+    if isinstance(reference, Mapping):
+        idx, uri = reference.get("idx"), reference.get("uri")
+        if type(idx) is int and type(uri) is str:
+            return _cached_reference(idx, uri)
+    return parse_status_claim(claim)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_reference(idx: int, uri: str) -> StatusReference:
+    # parse_status_claim reads only idx and uri, so the same pair parses the same way.
+    return parse_status_claim({"status_list": {"idx": idx, "uri": uri}})
