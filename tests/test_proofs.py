@@ -560,3 +560,82 @@ class TestDocs:
     def test_doc_has_the_transition_table(self) -> None:
         """The table in the doc is transition_table_markdown()."""
         assert states.transition_table_markdown() in DOC.read_text(encoding="utf-8")
+
+
+class TestLedgerDown:
+    """An answer the ledger cannot attest is not written; the officer's retry answers."""
+
+    async def test_answer_unavailable_then_retried(self, running: Running) -> None:
+        """UNAVAILABLE with the history unchanged; after the ledger returns, the retry signs."""
+        import services.ledger
+        from runtime.identity import DevIdentity
+        from runtime.server import start_server
+
+        request = await created(running)
+        rid = request.request_id
+        await running.proofs.AcceptProofRequest(
+            proofs_pb2.AcceptProofRequestRequest(request_id=rid), metadata=OFFICER
+        )
+        stack = running.stack
+        port = stack.servers["ledger"].port
+        await stack.servers["ledger"].stop(0)
+        error = await refused(
+            running.proofs.AnswerProofRequest(answer_request(rid), metadata=OFFICER)
+        )
+        assert error.code() == grpc.StatusCode.UNAVAILABLE
+        assert len(await running.history(rid)) == 2
+        stack.servers["ledger"] = await start_server(
+            stack.settings,
+            f"127.0.0.1:{port}",
+            services.ledger.registrations(stack.settings, stack.store),
+            DevIdentity(),
+        )
+        for _ in range(100):  # a client retries UNAVAILABLE with backoff
+            try:
+                answered = await running.proofs.AnswerProofRequest(
+                    answer_request(rid), metadata=OFFICER
+                )
+                break
+            except grpc.aio.AioRpcError as failed:
+                assert failed.code() == grpc.StatusCode.UNAVAILABLE
+                await asyncio.sleep(0.1)
+        assert answered.request.answer.HasField("ledger_index")
+        assert len(await running.history(rid)) == 3
+
+
+class TestInboxAndStatistics:
+    """The inbox stream and the supervision statistics are served through the servicer."""
+
+    async def test_officer_hears_a_new_request(self, running: Running) -> None:
+        """A stream opened at the live end receives the next request addressed to the bureau."""
+        stream = running.proofs.StreamInbox(
+            proofs_pb2.StreamInboxRequest(direction=proofs_pb2.REQUEST_DIRECTION_INCOMING),
+            metadata=OFFICER,
+        )
+        first = await stream.read()
+        assert first.cursor  # the live end
+        request = await created(running)
+        events: list[proofs_pb2.InboxEvent] = []
+        while not events:
+            message = await asyncio.wait_for(stream.read(), timeout=20)
+            events.extend(message.events)
+        stream.cancel()
+        assert events[0].event.request_id == request.request_id
+        assert events[0].direction == proofs_pb2.REQUEST_DIRECTION_INCOMING
+
+    async def test_statistics_for_supervisors_only(self, running: Running) -> None:
+        """A supervisor gets one row per department and item; a clerk is refused."""
+        await created(running)
+        rows = await running.proofs.GetProofStatistics(
+            proofs_pb2.GetProofStatisticsRequest(department_code=HOUSING_BUREAU),
+            metadata=caller(CENTRE, "supervisor"),
+        )
+        assert [(r.department_code, r.proof_item_code) for r in rows.rows] == [
+            (HOUSING_BUREAU, DRAWING_REVIEW)
+        ]
+        error = await refused(
+            running.proofs.GetProofStatistics(
+                proofs_pb2.GetProofStatisticsRequest(), metadata=CLERK
+            )
+        )
+        assert error.code() == grpc.StatusCode.PERMISSION_DENIED
