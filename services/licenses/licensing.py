@@ -725,7 +725,10 @@ class _StatusReads:
 
     async def _read(self, batch: list[tuple[tuple[str, int, int], asyncio.Future[int]]]) -> None:
         try:
-            found = await self._store.status_bytes([read for read, _ in batch])
+            if len(batch) == 1:  # a lone read: one command costs less than a pipeline of one
+                found = [await self._store.status_byte(*batch[0][0])]
+            else:
+                found = await self._store.status_bytes([read for read, _ in batch])
         except asyncio.CancelledError:
             for _, future in batch:
                 future.cancel()
