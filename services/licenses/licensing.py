@@ -694,26 +694,30 @@ class Licensing:
 
 
 class _StatusReads:
-    """Status bytes read together: the reads asked for while the event loop is busy share
-    one pipelined round trip.
+    """Status bytes read together: reads asked for while another read is in flight (or
+    while the event loop is busy) share the next pipelined round trip.
 
     A batch verify (or many concurrent verifies) asks for one byte per license; one
-    round trip per license was most of a verify's store cost. A read joins the next
-    flush, which runs once the tasks already ready have run, so no read waits for
-    another that has not been asked yet; each byte is as fresh as a lone read.
+    round trip per license was most of a verify's store cost. At most one round trip
+    is in flight: a read asked for meanwhile waits for it to return and then goes with
+    every other read that waited, so a lone read goes at once and a busy server sends
+    fewer, larger pipelines. Each byte is read after its verify asked for it, so it is
+    as fresh as a lone read would be.
     """
 
     def __init__(self, store: LicenseStore) -> None:
         self._store = store
         self._pending: list[tuple[tuple[str, int, int], asyncio.Future[int]]] = []
+        self._busy = False
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def read(self, department: str, list_number: int, offset: int) -> int:
         """One byte of a department's status list (0 beyond what is written)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[int] = loop.create_future()
-        if not self._pending:
-            loop.call_soon(self._flush)
+        if not self._pending and not self._busy:
+            self._busy = True
+            loop.call_soon(self._flush)  # after the tasks already ready, which may join
         self._pending.append(((department, list_number, offset), future))
         return await future
 
@@ -721,7 +725,14 @@ class _StatusReads:
         batch, self._pending = self._pending, []
         task = asyncio.ensure_future(self._read(batch))
         self._tasks.add(task)  # held until done: the loop keeps only weak references
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if self._pending:
+            self._flush()  # the reads that waited go together now
+        else:
+            self._busy = False
 
     async def _read(self, batch: list[tuple[tuple[str, int, int], asyncio.Future[int]]]) -> None:
         try:
