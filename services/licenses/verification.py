@@ -132,6 +132,8 @@ class LicenseVerifier:
         self._proven: dict[bytes, int] = {}
         # Issuer-signed JWTs already proven in a log: (JWT digest, log key, kind) -> index.
         self._included: dict[tuple[bytes, str, str], int] = {}
+        # (id of a license type, disclosed claim names) -> (that type, its partial copy).
+        self._partial_types: _PartialTypes = {}
 
     async def verify(
         self, request: licenses_pb2.VerifyLicenseRequest, now: datetime
@@ -271,7 +273,7 @@ class LicenseVerifier:
                 )
             license_type = None
         if license_type is not None and not run.done(CHECK.VERIFICATION_CHECK_SCHEMA):
-            problems = _schema_problems(license_type, verified.claims)
+            problems = _schema_problems(license_type, verified.claims, self._partial_types)
             if problems:
                 run.failed(CHECK.VERIFICATION_CHECK_SCHEMA, problems)
             else:
@@ -497,13 +499,15 @@ class _KeyRefused(Exception):
     pass
 
 
-def _schema_problems(license_type: licenses_pb2.LicenseType, disclosed: Mapping[str, Any]) -> str:
+def _schema_problems(
+    license_type: licenses_pb2.LicenseType, disclosed: Mapping[str, Any], cache: _PartialTypes
+) -> str:
     """What of the disclosed claims does not fit the type (required claims may be withheld)."""
     defined = {d.name: d for d in license_type.claims}
     unknown = sorted(set(disclosed) - set(defined))
     if unknown:
         return f"claims outside the type's schema: {', '.join(unknown[:10])}"
-    partial = _partial_type(license_type, frozenset(disclosed))
+    partial = _partial_type(license_type, frozenset(disclosed), cache)
     try:
         catalog.check_claims(partial, dict(disclosed))
     except InvalidArgument as error:
@@ -514,18 +518,17 @@ def _schema_problems(license_type: licenses_pb2.LicenseType, disclosed: Mapping[
 _PROVEN_CACHE_SIZE = 100_000
 """Most receipts (and proven JWTs) a verifier remembers before starting afresh."""
 
-_PARTIAL_TYPES: dict[tuple[int, frozenset[str]], tuple[Any, licenses_pb2.LicenseType]] = {}
-"""(id of a license type, disclosed claim names) -> (that type, its partial copy)."""
+_PartialTypes = dict[tuple[int, frozenset[str]], tuple[Any, licenses_pb2.LicenseType]]
 
 
 def _partial_type(
-    license_type: licenses_pb2.LicenseType, names: frozenset[str]
+    license_type: licenses_pb2.LicenseType, names: frozenset[str], cache: _PartialTypes
 ) -> licenses_pb2.LicenseType:
     """`license_type` with only the claim definitions in `names` (required ones may be
     withheld), cached per type object: Licensing keeps one object per type revision for
     a second, so a batch copies each type once, not once per license."""
     key = (id(license_type), names)
-    cached = _PARTIAL_TYPES.get(key)
+    cached = cache.get(key)
     # The type itself is kept in the entry, so its id cannot be reused by another object
     # while the entry lives; `is` then proves it is the very object the copy came from.
     if cached is not None and cached[0] is license_type:
@@ -536,9 +539,9 @@ def _partial_type(
     for definition in license_type.claims:
         if definition.name in names:
             partial.claims.append(definition)
-    if len(_PARTIAL_TYPES) >= 1024:
-        _PARTIAL_TYPES.clear()
-    _PARTIAL_TYPES[key] = (license_type, partial)
+    if len(cache) >= 1024:
+        cache.clear()
+    cache[key] = (license_type, partial)
     return partial
 
 
