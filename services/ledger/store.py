@@ -126,17 +126,19 @@ class _Buckets:
     """The KEYS positions of the buckets one script touches, and its blob records."""
 
     def __init__(self, first: int) -> None:
-        self.keys: list[str] = []
-        self._positions: dict[str, int] = {}
+        self.keys: list[bytes] = []
+        self._positions: dict[bytes, bytes] = {}
         self._first = first
         self.records: list[bytes] = []
 
-    def add(self, key: str, field: bytes, *tail: bytes) -> None:
+    def add(self, key: bytes, field: bytes, tail: bytes = b"") -> None:
+        # Bytes throughout: this runs for every index of a batch, and the client passes
+        # bytes arguments through unencoded.
         position = self._positions.get(key)
         if position is None:
-            position = self._positions[key] = self._first + len(self.keys)
+            position = self._positions[key] = (self._first + len(self.keys)).to_bytes(3, "big")
             self.keys.append(key)
-        self.records += [position.to_bytes(3, "big"), bytes([len(field)]), field, *tail]
+        self.records.append(position + bytes((len(field),)) + field + tail)
 
 
 # Take the lease if free (a new epoch: the fencing token), or renew it if it is ours.
@@ -203,6 +205,8 @@ class LedgerStore:
         self._lease = f"{self._tag}:lease"
         self._epoch = f"{self._tag}:epoch"
         self._witnessed = f"{self._tag}:witnessed"
+        self._idempotency = f"{self._tag}:idempotency:".encode()
+        self._artefacts = f"{self._tag}:artefacts:".encode()
         self._keep_witnessed = store.redis.register_script(_WITNESSED)
         self._commit = store.redis.register_script(_COMMIT)
         self._read = store.redis.register_script(_READ)
@@ -214,19 +218,19 @@ class LedgerStore:
             return f"{self._tag}:bundle:{tile.index}"
         return f"{self._tag}:tile:{tile.level}:{tile.index}"
 
-    def _idempotency_place(self, key: bytes) -> tuple[str, bytes]:
+    def _idempotency_place(self, key: bytes) -> tuple[bytes, bytes]:
         # Explicit keys (b"k...") are not in the entries, so nothing could tell two that
         # share a field apart: they get the long field. Hash-and-kind keys are checked
         # against the entries they lead to.
         layout = self._layout
         width = layout.long_field if key[:1] == b"k" else layout.short_field
         bucket, field = slot(key, layout.bucket_bytes, width)
-        return f"{self._tag}:idempotency:{bucket.hex()}", field
+        return self._idempotency + bucket.hex().encode(), field
 
-    def _artefact_place(self, artefact_id: str) -> tuple[str, bytes]:
+    def _artefact_place(self, artefact_id: str) -> tuple[bytes, bytes]:
         layout = self._layout
         bucket, field = slot(artefact_id.encode(), layout.bucket_bytes, layout.short_field)
-        return f"{self._tag}:artefacts:{bucket.hex()}", field
+        return self._artefacts + bucket.hex().encode(), field
 
     async def hold_lease(self, owner: str, ttl_ms: int, token: str = "") -> str:
         """Take the sequencer lease, or renew `token`; returns the token held, or ''.
@@ -259,7 +263,7 @@ class LedgerStore:
         """
         from redis.exceptions import ResponseError
 
-        keys = [self._size, self._checkpoint, self._lease]
+        keys: list[bytes | str] = [self._size, self._checkpoint, self._lease]
         args: list[bytes | str | int] = [old_size, new_size, checkpoint, lease, len(writes), b""]
         for write in writes:
             keys.append(self._tile_key(write.tile))
@@ -267,12 +271,12 @@ class LedgerStore:
         buckets = _Buckets(first=len(keys) + 1)
         for key, index in idempotency.items():
             text = str(index).encode()
-            buckets.add(*self._idempotency_place(key), bytes([len(text)]), text)
+            buckets.add(*self._idempotency_place(key), bytes((len(text),)) + text)
         for artefact_id, index in artefacts:
             # In order: an identifier attested twice in one batch (a license and its
             # status change) gets both indexes, oldest first.
             text = str(index).encode()
-            buckets.add(*self._artefact_place(artefact_id), bytes([len(text)]), text)
+            buckets.add(*self._artefact_place(artefact_id), bytes((len(text),)) + text)
         keys += buckets.keys
         args[5] = b"".join(buckets.records)
         try:
