@@ -321,12 +321,18 @@ class TestIdentity:
 class TestUpstreams:
     """Routes reach the service that owns them; its absence is a 503."""
 
-    @pytest.mark.parametrize("path", ["/v1/proof-items"])
     async def test_contract_only_service_answers_501(
-        self, http: httpx.AsyncClient, path: str
+        self, settings: Settings, store: Store, open_gateway: OpenGateway
     ) -> None:
-        """proofs is not built yet: UNIMPLEMENTED is 501 NOT_IMPLEMENTED."""
-        response = await http.get(path, headers=IDENTITY)
+        """A service mounted as its contract only: UNIMPLEMENTED is 501 NOT_IMPLEMENTED."""
+        proofs = await start_server(
+            settings, "127.0.0.1:0", contract_only(proofs_pb2, proofs_pb2_grpc), DevIdentity()
+        )
+        try:
+            http = await open_gateway(proofs=f"127.0.0.1:{proofs.port}")
+            response = await http.get("/v1/proof-items", headers=IDENTITY)
+        finally:
+            await proofs.stop(0)
         assert response.status_code == 501, response.text
         assert reason(response) == "NOT_IMPLEMENTED"
 
@@ -477,10 +483,10 @@ class TestServerSentEvents:
         assert detail(error, ERROR_INFO)["reason"] == "INVALID_STATE"
 
     async def test_immediate_failure_keeps_its_http_status(self, http: httpx.AsyncClient) -> None:
-        """The contract-only proofs service refuses at once: a plain 501, not a stream."""
+        """An issuer may not stream an inbox: refused at once, a plain 403, not a stream."""
         response = await http.get("/v1/proof-requests:streamInbox", headers=IDENTITY)
-        assert response.status_code == 501
-        assert reason(response) == "NOT_IMPLEMENTED"
+        assert response.status_code == 403
+        assert reason(response) == "ROLE_NOT_ALLOWED"
 
 
 class TestLifecycle:
