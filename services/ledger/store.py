@@ -138,7 +138,7 @@ class _Buckets:
         if position is None:
             position = self._positions[key] = (self._first + len(self.keys)).to_bytes(3, "big")
             self.keys.append(key)
-        self.records.append(position + bytes((len(field),)) + field + tail)
+        self.records.append(b"".join((position, bytes((len(field),)), field, tail)))
 
 
 # Take the lease if free (a new epoch: the fencing token), or renew it if it is ours.
@@ -221,16 +221,16 @@ class LedgerStore:
     def _idempotency_place(self, key: bytes) -> tuple[bytes, bytes]:
         # Explicit keys (b"k...") are not in the entries, so nothing could tell two that
         # share a field apart: they get the long field. Hash-and-kind keys are checked
-        # against the entries they lead to.
+        # against the entries they lead to. (slot() inlined: this runs per key.)
         layout = self._layout
         width = layout.long_field if key[:1] == b"k" else layout.short_field
-        bucket, field = slot(key, layout.bucket_bytes, width)
-        return self._idempotency + bucket.hex().encode(), field
+        digest, cut = hashlib.sha256(key).digest(), layout.bucket_bytes
+        return self._idempotency + digest[:cut].hex().encode(), digest[cut : cut + width]
 
     def _artefact_place(self, artefact_id: str) -> tuple[bytes, bytes]:
-        layout = self._layout
-        bucket, field = slot(artefact_id.encode(), layout.bucket_bytes, layout.short_field)
-        return self._artefacts + bucket.hex().encode(), field
+        digest, cut = hashlib.sha256(artefact_id.encode()).digest(), self._layout.bucket_bytes
+        field = digest[cut : cut + self._layout.short_field]
+        return self._artefacts + digest[:cut].hex().encode(), field
 
     async def hold_lease(self, owner: str, ttl_ms: int, token: str = "") -> str:
         """Take the sequencer lease, or renew `token`; returns the token held, or ''.
@@ -334,7 +334,7 @@ class LedgerStore:
         for key in keys:
             buckets.add(*self._idempotency_place(key))
         values = await self._read(keys=buckets.keys, args=[b"".join(buckets.records)])
-        return [parse_indexes(None if v is None else _bytes(v)) for v in values]
+        return [[] if v is None else parse_indexes(_bytes(v)) for v in values]
 
     async def tiles(self, tiles: Sequence[TileID]) -> list[bytes]:
         """The stored bytes of each tile or bundle (as far as written), in one round trip."""
