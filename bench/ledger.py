@@ -462,7 +462,7 @@ class Builder:
             return (
                 f"services.ledger.sequencer.Sequencer in this process, max_batch={self._batch},"
                 " submissions of 4 x max_batch kept in flight; every batch is the production"
-                " path minus gRPC: HMGET idempotency, entries, tree, signed checkpoint, one"
+                " path minus gRPC: idempotency buckets read, entries, tree, signed checkpoint, one"
                 " guarded Lua commit, fsync"
             )
         return f"BatchAppend through gRPC, {MAX_CALL_ENTRIES} per call, 4 callers"
