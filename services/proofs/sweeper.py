@@ -278,6 +278,7 @@ class Sweeper:
         # The lock outlives a slow tick a little; it is released at each tick's end.
         self._lock_ttl_ms = int(max(3 * interval, 10.0) * 1000)
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     @property
     def expiry(self) -> timedelta:
@@ -287,12 +288,16 @@ class Sweeper:
     async def start(self) -> None:
         """Start the loop in a background task (a second call does nothing)."""
         if self._task is None:
+            self._stopping = asyncio.Event()
             self._task = asyncio.create_task(self._run(), name="proofs-sweeper")
 
     async def stop(self) -> None:
         """Stop the loop, waiting for it, and let go of the sweep lock."""
         task, self._task = self._task, None
         if task is not None:
+            # The flag ends the loop even if a store call swallows the cancellation
+            # (seen with the client's connection pool): the loop checks it every turn.
+            self._stopping.set()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -300,7 +305,7 @@ class Sweeper:
             await self._store.release_sweep_lock(self.owner)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             now = self._clock()
             try:
                 await self.sweep_once(now)
@@ -309,7 +314,8 @@ class Sweeper:
                 raise
             except Exception:  # the store is down: try again next tick
                 _log.exception("proofs sweep tick failed")
-            await asyncio.sleep(self._interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._interval)
 
     # --- the sweep -------------------------------------------------------------------
 
