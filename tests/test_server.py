@@ -19,7 +19,7 @@ from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
 from genproto.certfree.licenses.v1 import licenses_pb2
 from genproto.certfree.proofs.v1 import proofs_pb2, proofs_pb2_grpc
 from runtime.identity import NoIdentity
-from runtime.server import Registration
+from runtime.server import Registration, contract_only
 from tests.conftest import caller
 
 
@@ -161,7 +161,7 @@ class TestErrors:
         self, settings: Any, store: Any, start_ledger: Any
     ) -> None:
         """An RPC of the contract that is not built answers UNIMPLEMENTED naming the RPC."""
-        running = await start_ledger(services.proofs.registrations(settings, store))
+        running = await start_ledger(contract_only(proofs_pb2, proofs_pb2_grpc))
         async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             stub = proofs_pb2_grpc.ProofCatalogServiceStub(channel)
             with pytest.raises(grpc.aio.AioRpcError) as raised:
