@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import grpc
+import httpx
 import pytest
 from google.protobuf import json_format
 
@@ -639,3 +643,63 @@ class TestInboxAndStatistics:
             )
         )
         assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+class TestThroughTheGateway:
+    """The Fuqing scenario as an intake system and a department's browser see it: HTTP/JSON
+    and Server-Sent Events through the gateway, no gRPC on the client side."""
+
+    async def test_fuqing_scenario_over_http_and_sse(self, running: Running) -> None:
+        """The officer's SSE inbox hears the clerk's request; accept and answer over HTTP;
+        the clerk reads the signed answer, which the licenses service verifies."""
+        gateway = running.stack.addresses()["gateway"]
+        clerk = {"x-certfree-department": CENTRE, "x-certfree-role": "clerk"}
+        officer = {"x-certfree-department": HOUSING_BUREAU, "x-certfree-role": "officer"}
+        async with httpx.AsyncClient(base_url=gateway, timeout=10) as http:
+            heard: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+            async def listen() -> None:
+                params = {"direction": "REQUEST_DIRECTION_INCOMING"}
+                async with http.stream(
+                    "GET", "/v1/proof-requests:streamInbox", params=params, headers=officer
+                ) as stream:
+                    assert stream.headers["content-type"].startswith("text/event-stream")
+                    async for line in stream.aiter_lines():
+                        if line.startswith("data: "):
+                            await heard.put(json.loads(line.removeprefix("data: ")))
+
+            listener = asyncio.create_task(listen())
+            try:
+                live = await asyncio.wait_for(heard.get(), 10)  # the live end's cursor
+                assert live["cursor"] and not live.get("events")
+                body = json_format.MessageToDict(create_request(client_request_id="http-1"))
+                created = await http.post("/v1/proof-requests", json=body, headers=clerk)
+                assert created.status_code == 200, created.text
+                request_id = created.json()["request"]["requestId"]
+                while True:
+                    message = await asyncio.wait_for(heard.get(), 10)
+                    events = message.get("events", [])
+                    if any(e["request"]["requestId"] == request_id for e in events):
+                        break
+                accepted = await http.post(
+                    f"/v1/proof-requests/{request_id}:accept", json={}, headers=officer
+                )
+                assert accepted.status_code == 200, accepted.text
+                answer = json_format.MessageToDict(answer_request(request_id))
+                answered = await http.post(
+                    f"/v1/proof-requests/{request_id}:answer", json=answer, headers=officer
+                )
+                assert answered.status_code == 200, answered.text
+            finally:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
+            read = await http.get(f"/v1/proof-requests/{request_id}", headers=clerk)
+        assert read.status_code == 200, read.text
+        request = read.json()
+        assert request["state"] == "PROOF_REQUEST_STATE_ANSWERED"
+        sd_jwt = request["answer"]["sdJwt"]
+        verified = await running.licenses.VerifyLicense(
+            licenses_pb2.VerifyLicenseRequest(sd_jwt=sd_jwt), metadata=caller(CENTRE, "clerk")
+        )
+        assert verified.valid, verified
