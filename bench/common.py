@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+from collections.abc import Callable
 
 import grpc
 
@@ -47,3 +49,16 @@ async def echo_server() -> tuple[grpc.aio.Server, int]:
 def integers(text: str) -> list[int]:
     """A comma-separated list of integers (1e7 and 10_000_000 allowed)."""
     return [int(float(part.replace("_", ""))) for part in text.split(",") if part.strip()]
+
+
+def names(choices: tuple[str, ...]) -> Callable[[str], list[str]]:
+    """A parser of a comma-separated subset of `choices`, in the order given."""
+
+    def parse(text: str) -> list[str]:
+        found = [part.strip() for part in text.split(",") if part.strip()]
+        unknown = [name for name in found if name not in choices]
+        if unknown:
+            raise argparse.ArgumentTypeError(f"unknown {unknown}; choose from {choices}")
+        return found
+
+    return parse

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from common import ECHO, echo_server, integers, percentile, warm_child
+from common import ECHO, echo_server, integers, names, percentile, warm_child
 from cryptography.exceptions import InvalidSignature as CryptographyInvalidSignature
 from cryptography.hazmat.primitives import hashes as cryptography_hashes
 from cryptography.hazmat.primitives.asymmetric import ec as cryptography_ec
@@ -666,19 +666,6 @@ async def run_phases(bench: Bench) -> None:
         print(BATCH_HEADER, flush=True)
         for algorithm in args.algorithms:
             print(await bench.batch(algorithm, *prepared[algorithm]), flush=True)
-
-
-def names(choices: tuple[str, ...]) -> Any:
-    """A parser of a comma-separated subset of `choices`, in the order given."""
-
-    def parse(text: str) -> list[str]:
-        found = [part.strip() for part in text.split(",") if part.strip()]
-        unknown = [name for name in found if name not in choices]
-        if unknown:
-            raise argparse.ArgumentTypeError(f"unknown {unknown}; choose from {choices}")
-        return found
-
-    return parse
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

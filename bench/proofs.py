@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from common import ECHO, echo_server, integers, percentile, warm_child
+from common import ECHO, echo_server, integers, names, percentile, warm_child
 from licenses import ISSUER, ISSUER_METADATA, holder_uscc, issue_request, store_cpu
 
 from certfree.stack import Stack
@@ -682,19 +682,6 @@ async def run_cases(bench: Bench) -> None:
         f"{averages}",
         flush=True,
     )
-
-
-def names(choices: tuple[str, ...]) -> Any:
-    """A parser of a comma-separated subset of `choices`, in the order given."""
-
-    def parse(text: str) -> list[str]:
-        found = [part.strip() for part in text.split(",") if part.strip()]
-        unknown = [name for name in found if name not in choices]
-        if unknown:
-            raise argparse.ArgumentTypeError(f"unknown {unknown}; choose from {choices}")
-        return found
-
-    return parse
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

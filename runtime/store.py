@@ -112,6 +112,26 @@ async def _fsync_always(redis: Redis) -> bool:
     return (value.decode() if isinstance(value, bytes) else str(value)) == "always"
 
 
+# KEYS: the hash. ARGV: field, expected revision (0: any), record bytes. Returns the new
+# revision, or an error when the expected one does not match.
+_UPSERT = """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+local revision = 0
+if current then
+  revision = tonumber(redis.call('HGET', KEYS[1], ARGV[1] .. ':revision') or '0')
+end
+if tonumber(ARGV[2]) ~= 0 and tonumber(ARGV[2]) ~= revision then
+  return redis.error_reply('REVISION the stored revision is ' .. revision)
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3], ARGV[1] .. ':revision', revision + 1)
+return revision + 1
+"""
+
+
+class RevisionMismatch(Exception):
+    """An upsert's expected revision is not the stored one; nothing was written."""
+
+
 class Store:
     """A connected client: ``.redis`` for commands, plus readiness and durability checks."""
 
@@ -119,6 +139,26 @@ class Store:
         self.redis = redis
         self.fsync_always = fsync_always
         """True when the server fsyncs before every reply, so no barrier is needed."""
+        self._upsert = redis.register_script(_UPSERT)
+
+    async def upsert_revisioned(
+        self, key: str, field: str, expected_revision: int, record: bytes
+    ) -> int:
+        """Store `record` at `field` of the hash `key`, beside its revision; the new
+        revision (1 when created), durable on return.
+
+        `expected_revision` 0 writes unconditionally; otherwise it must be the stored
+        revision, else RevisionMismatch and nothing is written. Catalogue entries of the
+        licenses and proofs services are kept this way.
+        """
+        try:
+            revision = await self._upsert(keys=[key], args=[field, expected_revision, record])
+        except redis_errors.ResponseError as error:
+            if str(error).startswith("REVISION"):
+                raise RevisionMismatch(str(error).removeprefix("REVISION ")) from None
+            raise
+        await self.wait_durable()
+        return int(revision)
 
     async def ping(self, within_s: float = 1.0) -> bool:
         """Whether the server answers PING within `within_s` seconds; never raises."""

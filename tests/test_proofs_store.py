@@ -12,14 +12,13 @@ import pytest
 from genproto.certfree.common.v1 import common_pb2
 from genproto.certfree.proofs.v1 import proofs_pb2
 from runtime.holders import HolderIndex
-from runtime.store import Store
+from runtime.store import RevisionMismatch, Store
 from services.proofs.store import (
     BOTH,
     INCOMING,
     OUTGOING,
     CursorExpired,
     ProofStore,
-    RevisionMismatch,
     client_key,
 )
 from tests.conftest import HOUSING_BUREAU, MARKET_REGULATION

@@ -21,9 +21,10 @@ from runtime.errors import (
     NotFound,
 )
 from runtime.identity import current_caller, require_role
+from runtime.store import RevisionMismatch
 from services.licenses.licensing import Licensing, holder_token
 from services.licenses.status_list import MEDIA_TYPE
-from services.licenses.store import LicenseStore, RevisionMismatch
+from services.licenses.store import LicenseStore
 from services.licenses.verification import LicenseVerifier
 
 _BATCH_VERIFY_CONCURRENCY = 8

@@ -67,21 +67,6 @@ redis.call('SADD', KEYS[4], ARGV[7])
 return false
 """
 
-# KEYS: the hash. ARGV: field, expected revision (0: any), record bytes. Returns the stored
-# revision, or an error when the expected one does not match.
-_UPSERT = """
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-local revision = 0
-if current then
-  revision = tonumber(redis.call('HGET', KEYS[1], ARGV[1] .. ':revision') or '0')
-end
-if tonumber(ARGV[2]) ~= 0 and tonumber(ARGV[2]) ~= revision then
-  return redis.error_reply('REVISION the stored revision is ' .. revision)
-end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3], ARGV[1] .. ':revision', revision + 1)
-return revision + 1
-"""
-
 
 # KEYS: active key, published keys, sealed keys. ARGV: key id, key bytes, sealed bytes.
 _FIRST_KEY = """
@@ -142,10 +127,6 @@ def _entry(kind: type[_Entry], record: bytes, revision: Any) -> _Entry:
     return entry
 
 
-class RevisionMismatch(Exception):
-    """An upsert named an expected revision that is not the stored one; nothing was written."""
-
-
 class Changed(Exception):
     """A license changed between read and write; nothing was written. Read again."""
 
@@ -180,7 +161,6 @@ class LicenseStore:
         self._redis = store.redis
         self._issue = self._redis.register_script(_ISSUE)
         self._update = self._redis.register_script(_UPDATE)
-        self._upsert = self._redis.register_script(_UPSERT)
         self._attested = self._redis.register_script(_ATTESTED)
         self._replace = self._redis.register_script(_REPLACE)
         self._status_bytes = self._redis.register_script(_STATUS_BYTES)
@@ -193,21 +173,11 @@ class LicenseStore:
 
         Raises RevisionMismatch when `expected_revision` is set and not the stored one.
         """
-        from redis.exceptions import ResponseError
-
         record = type(entry).FromString(entry.SerializeToString())
         record.ClearField("revision")  # kept beside the record, not inside it
-        try:
-            revision = await self._upsert(
-                keys=[_catalogue_key(entry)],
-                args=[entry.code, expected_revision, record.SerializeToString()],
-            )
-        except ResponseError as error:
-            if str(error).startswith("REVISION"):
-                raise RevisionMismatch(str(error).removeprefix("REVISION ")) from None
-            raise
-        await self._store.wait_durable()
-        return int(revision)
+        return await self._store.upsert_revisioned(
+            _catalogue_key(entry), entry.code, expected_revision, record.SerializeToString()
+        )
 
     async def catalogue(self, kind: type[_Entry]) -> list[_Entry]:
         """Every license type or department, by code, each with its revision."""

@@ -61,12 +61,13 @@ from runtime.errors import (
 )
 from runtime.holders import HolderIndex
 from runtime.identity import Caller
+from runtime.store import RevisionMismatch
 from services.proofs import records, states
 from services.proofs.catalog import Catalogue, check_proof_item, evaluate_rule
 from services.proofs.deadlines import WorkingCalendar, sla_mark
 from services.proofs.records import SERVICE_ACTOR, Change, change, millis, timestamp
 from services.proofs.states import Action, Party
-from services.proofs.store import BOTH, ProofStore, RevisionMismatch, client_key
+from services.proofs.store import BOTH, ProofStore, client_key
 from services.proofs.sweeper import next_look_ms
 from services.proofs.upstream import LicensesClient
 

@@ -140,20 +140,6 @@ end
 return 1
 """
 
-# KEYS: the items hash. ARGV: code, expected revision (0: any), record bytes. Returns the
-# new revision, or an error when the expected one does not match.
-_UPSERT = """
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-local revision = 0
-if current then
-  revision = tonumber(redis.call('HGET', KEYS[1], ARGV[1] .. ':revision') or '0')
-end
-if tonumber(ARGV[2]) ~= 0 and tonumber(ARGV[2]) ~= revision then
-  return redis.error_reply('REVISION the stored revision is ' .. revision)
-end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3], ARGV[1] .. ':revision', revision + 1)
-return revision + 1
-"""
 
 # KEYS: the lock. ARGV: owner, ttl ms. Takes the lock if free, or extends it if `owner`
 # holds it already.
@@ -175,10 +161,6 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
-
-
-class RevisionMismatch(Exception):
-    """An upsert named an expected revision that is not the stored one; nothing was written."""
 
 
 class CursorExpired(Exception):
@@ -288,7 +270,6 @@ class ProofStore:
         self._blocking: Redis | None = None
         self._create = self._redis.register_script(_CREATE)
         self._transition = self._redis.register_script(_TRANSITION)
-        self._upsert = self._redis.register_script(_UPSERT)
         self._reschedule = self._redis.register_script(_RESCHEDULE)
         self._lock = self._redis.register_script(_LOCK)
         self._unlock = self._redis.register_script(_UNLOCK)
@@ -309,16 +290,9 @@ class ProofStore:
         """
         record = proofs_pb2.ProofItem.FromString(item.SerializeToString())
         record.ClearField("revision")  # kept beside the record, not inside it
-        try:
-            revision = await self._upsert(
-                keys=[_ITEMS], args=[item.code, expected_revision, record.SerializeToString()]
-            )
-        except ResponseError as error:
-            if str(error).startswith("REVISION"):
-                raise RevisionMismatch(str(error).removeprefix("REVISION ")) from None
-            raise
-        await self._store.wait_durable()
-        return int(revision)
+        return await self._store.upsert_revisioned(
+            _ITEMS, item.code, expected_revision, record.SerializeToString()
+        )
 
     async def item(self, code: str) -> proofs_pb2.ProofItem | None:
         """One proof item, with its revision, or None."""
