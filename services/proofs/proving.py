@@ -667,21 +667,11 @@ class Proofs:
         """An officer of a target department accepts: it becomes the answering department."""
 
         def decide(current: proofs_pb2.ProofRequest, now: dt.datetime) -> Change:
-            _require_party(caller.department_code, current, Party.TARGET)
-            to_state = states.transition(current.state, Action.ACCEPT, Party.TARGET)
 
             def edit(after: proofs_pb2.ProofRequest) -> None:
                 after.answering_department = caller.department_code
 
-            return change(
-                current,
-                states.EVENT_TYPES[Action.ACCEPT],
-                actor=_actor(caller),
-                now=now,
-                to_state=to_state,
-                reason=note,
-                edit=edit,
-            )
+            return _step(caller, current, Action.ACCEPT, Party.TARGET, now, reason=note, edit=edit)
 
         return await self._apply(request_id, decide)
 
@@ -714,8 +704,6 @@ class Proofs:
         """An officer of a target department rejects the request, with a reason."""
 
         def decide(current: proofs_pb2.ProofRequest, now: dt.datetime) -> Change:
-            _require_party(caller.department_code, current, Party.TARGET)
-            to_state = states.transition(current.state, Action.REJECT, Party.TARGET)
 
             def edit(after: proofs_pb2.ProofRequest) -> None:
                 after.rejection.CopyFrom(
@@ -728,14 +716,8 @@ class Proofs:
                     )
                 )
 
-            return change(
-                current,
-                states.EVENT_TYPES[Action.REJECT],
-                actor=_actor(caller),
-                now=now,
-                to_state=to_state,
-                reason=request.reason,
-                edit=edit,
+            return _step(
+                caller, current, Action.REJECT, Party.TARGET, now, reason=request.reason, edit=edit
             )
 
         return await self._apply(request.request_id, decide)
@@ -746,8 +728,6 @@ class Proofs:
         """An officer of a target department asks a question; the deadline pauses."""
 
         def decide(current: proofs_pb2.ProofRequest, now: dt.datetime) -> Change:
-            _require_party(caller.department_code, current, Party.TARGET)
-            to_state = states.transition(current.state, Action.ASK_FOR_MORE_INFO, Party.TARGET)
 
             def edit(after: proofs_pb2.ProofRequest) -> None:
                 after.more_info.append(
@@ -758,12 +738,12 @@ class Proofs:
                     )
                 )
 
-            return change(
+            return _step(
+                caller,
                 current,
-                states.EVENT_TYPES[Action.ASK_FOR_MORE_INFO],
-                actor=_actor(caller),
-                now=now,
-                to_state=to_state,
+                Action.ASK_FOR_MORE_INFO,
+                Party.TARGET,
+                now,
                 reason=question,
                 edit=edit,
             )
@@ -777,8 +757,6 @@ class Proofs:
         warning and due times move on by the working time spent waiting."""
 
         def decide(current: proofs_pb2.ProofRequest, now: dt.datetime) -> Change:
-            _require_party(caller.department_code, current, Party.REQUESTER)
-            to_state = states.transition(current.state, Action.SUPPLY_MORE_INFO, Party.REQUESTER)
 
             def edit(after: proofs_pb2.ProofRequest) -> None:
                 exchange = after.more_info[-1]
@@ -799,12 +777,12 @@ class Proofs:
                     after.warning_at.CopyFrom(timestamp(warning))
                     after.sla_mark = sla_mark(now, warning, due)
 
-            return change(
+            return _step(
+                caller,
                 current,
-                states.EVENT_TYPES[Action.SUPPLY_MORE_INFO],
-                actor=_actor(caller),
-                now=now,
-                to_state=to_state,
+                Action.SUPPLY_MORE_INFO,
+                Party.REQUESTER,
+                now,
                 reason="more information supplied",
                 edit=edit,
             )
@@ -825,16 +803,7 @@ class Proofs:
         self, caller: Caller, request_id: str, action: Action, reason: str
     ) -> proofs_pb2.ProofRequest:
         def decide(current: proofs_pb2.ProofRequest, now: dt.datetime) -> Change:
-            _require_party(caller.department_code, current, Party.REQUESTER)
-            to_state = states.transition(current.state, action, Party.REQUESTER)
-            return change(
-                current,
-                states.EVENT_TYPES[action],
-                actor=_actor(caller),
-                now=now,
-                to_state=to_state,
-                reason=reason,
-            )
+            return _step(caller, current, action, Party.REQUESTER, now, reason=reason)
 
         return await self._apply(request_id, decide)
 
@@ -976,6 +945,31 @@ def _parties(department: str, request: proofs_pb2.ProofRequest) -> frozenset[Par
         requesting_department=request.requesting_department,
         target_departments=request.target_departments,
         answering_department=request.answering_department,
+    )
+
+
+def _step(
+    caller: Caller,
+    current: proofs_pb2.ProofRequest,
+    action: Action,
+    party: Party,
+    now: dt.datetime,
+    *,
+    reason: str,
+    edit: Callable[[proofs_pb2.ProofRequest], None] | None = None,
+) -> Change:
+    """The change `caller`, as `party`, makes by taking `action`: the caller's side and
+    the state machine checked first, then the action's event recorded."""
+    _require_party(caller.department_code, current, party)
+    to_state = states.transition(current.state, action, party)
+    return change(
+        current,
+        states.EVENT_TYPES[action],
+        actor=_actor(caller),
+        now=now,
+        to_state=to_state,
+        reason=reason,
+        edit=edit,
     )
 
 
