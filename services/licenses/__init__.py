@@ -9,12 +9,12 @@ from genproto.certfree.licenses.v1 import licenses_pb2, licenses_pb2_grpc
 from runtime.attestation import LedgerClient
 from runtime.config import ConfigError, Settings
 from runtime.holders import HolderIndex
+from runtime.secrets import load_secret
 from runtime.server import Registration
 from runtime.store import Store
 from services.licenses.catalog import SeedError, load_seed
 from services.licenses.keys import IssuerKeys
 from services.licenses.licensing import Licensing
-from services.licenses.secrets import load_secret
 from services.licenses.servicer import LicenseCatalogServicer, LicenseServicer
 from services.licenses.store import LicenseStore
 from services.licenses.trust import LocalLog, Trust, TrustError, load_trust

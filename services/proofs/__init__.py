@@ -9,8 +9,6 @@ sample, unless CERTFREE_PROOFS_CATALOG_FILE says) and starts the background jobs
 
 from __future__ import annotations
 
-import os
-import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from genproto.certfree.proofs.v1 import proofs_pb2, proofs_pb2_grpc
 from runtime.attestation import LedgerClient
 from runtime.config import ConfigError, Settings
 from runtime.holders import HolderIndex
+from runtime.secrets import load_secret
 from runtime.server import Registration
 from runtime.store import Store
 from services.proofs.catalog import CatalogError, Catalogue, load_catalog
@@ -57,27 +56,6 @@ def _calendar(settings: Settings) -> WorkingCalendar:
         raise ConfigError(f"the working calendar settings: {error}") from None
 
 
-def holder_index_key(settings: Settings) -> bytes:
-    """The deployment's holder index key, shared with the licenses service (same file).
-
-    In development a missing key is created, exactly once even when the licenses
-    service races to create it too (O_EXCL); in production it must exist.
-    """
-    path = settings.key_path("holder_index_key")
-    if not path.exists():
-        if settings.mode == "production":
-            raise ConfigError(f"the holder index key {path} does not exist")
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # the licenses service made it a moment ago
-        else:
-            with os.fdopen(descriptor, "w") as file:
-                file.write(secrets.token_urlsafe(48) + "\n")
-    return path.read_bytes().strip()
-
-
 def _sweeper(store: ProofStore, calendar: WorkingCalendar, settings: Settings) -> Sweeper:
     """The deadline sweeper and commitment sampler, on the settings' interval and rates."""
     return Sweeper(
@@ -107,7 +85,7 @@ def registrations(settings: Settings, store: Store) -> list[Registration]:
         proof_store,
         licenses,
         ledger,
-        HolderIndex(holder_index_key(settings)),
+        HolderIndex(load_secret(settings, "holder_index_key")),
         calendar,
         Limits(
             warning_before=timedelta(minutes=settings.proofs_warning_before_minutes),
