@@ -3,9 +3,10 @@
     certfree up [--insecure-dev] [--data-dir DIR]
     certfree ledger checkpoint | verify-receipt | verify-consistency | audit | verifier-key
     certfree keys rotate | list | compromised --department USCC
+    certfree pki init | issue | revoke | crl --dir DIR
     certfree witness --log ORIGIN=VKEY [--name NAME] [--data-dir DIR] [--port PORT]
 
-Later issues add their subcommands here (pki, tokens, demo).
+Later issues add their subcommands here (tokens, demo).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from certfree import keys_cli, ledger_cli, witness
+from certfree import keys_cli, ledger_cli, pki_cli, witness
 from runtime.config import ConfigError, Settings, load
 from runtime.logs import configure, get_logger
 from runtime.server import wait_for_shutdown_signal
@@ -56,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--data-dir", type=Path, help="where the embedded store keeps its files")
     ledger_cli.add_ledger_commands(commands)
     keys_cli.add_keys_commands(commands)
+    pki_cli.add_pki_commands(commands)
     witness.add_witness_command(commands)
     return parser
 
@@ -83,6 +85,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(ledger_cli.run(args))
     if args.command == "keys":  # a gRPC client: its own messages, no logging set-up
         sys.exit(keys_cli.run(args))
+    if args.command == "pki":  # offline CA files: no settings, no logging set-up
+        sys.exit(pki_cli.run(args))
     try:
         settings = load(data_dir=getattr(args, "data_dir", None))
         configure(settings)
