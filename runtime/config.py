@@ -167,6 +167,30 @@ class Settings:
         "PBES2); empty: `<data_dir>/keys/signing.passphrase`, created on first start in "
         "development only.",
     )
+    tls_cert_file: Path = _setting(
+        "CERTFREE_TLS_CERT_FILE",
+        Path(""),
+        "This process's certificate chain (PEM) from the deployment CA (`certfree pki issue`), "
+        "presented by its gRPC servers and its clients; with the key and CA files it turns on "
+        "mutual TLS. Required in production. Re-read by servers when it changes.",
+    )
+    tls_key_file: Path = _setting(
+        "CERTFREE_TLS_KEY_FILE",
+        Path(""),
+        "The private key (PEM) of `CERTFREE_TLS_CERT_FILE`. Required in production.",
+    )
+    tls_ca_file: Path = _setting(
+        "CERTFREE_TLS_CA_FILE",
+        Path(""),
+        "The deployment CA certificate(s) (PEM) every gRPC peer must be issued by. "
+        "Required in production.",
+    )
+    tls_crl_file: Path = _setting(
+        "CERTFREE_TLS_CRL_FILE",
+        Path(""),
+        "Optional: the deployment CA's signed CRL (PEM, `certfree pki crl`); servers re-read "
+        "it when it changes and refuse revoked peers from their next call, without a restart.",
+    )
     catalog_file: Path = _setting(
         "CERTFREE_CATALOG_FILE",
         Path(""),
@@ -286,6 +310,18 @@ class Settings:
             raise ConfigError("CERTFREE_LEDGER_ORIGIN must be non-empty and contain no spaces")
         if not self.public_url.startswith(("http://", "https://")) or self.public_url.endswith("/"):
             raise ConfigError("CERTFREE_PUBLIC_URL must be an http(s) URL without a trailing /")
+        tls = (self.tls_cert_file, self.tls_key_file, self.tls_ca_file)
+        if any(_set(f) for f in tls) and not all(_set(f) for f in tls):
+            raise ConfigError(
+                f"{TLS_SETTINGS} must be set together (mutual TLS needs all three) or not at all"
+            )
+        if _set(self.tls_crl_file) and not self.tls_configured:
+            raise ConfigError(f"CERTFREE_TLS_CRL_FILE needs {TLS_SETTINGS}")
+
+    @property
+    def tls_configured(self) -> bool:
+        """True when the mutual-TLS files are set (servers and clients then use them)."""
+        return all(_set(f) for f in (self.tls_cert_file, self.tls_key_file, self.tls_ca_file))
 
     @property
     def ledger_key_path(self) -> Path:
@@ -310,6 +346,14 @@ class Settings:
         explicit: str = getattr(self, f"{service}_target")
         port: int = getattr(self, f"{service}_port")
         return explicit or f"{self.listen_host}:{port}"
+
+
+TLS_SETTINGS = "CERTFREE_TLS_CERT_FILE, CERTFREE_TLS_KEY_FILE and CERTFREE_TLS_CA_FILE"
+"""The settings that turn on mutual TLS, for messages that name them."""
+
+
+def _set(path: Path) -> bool:
+    return str(path) not in ("", ".")
 
 
 def _env(name: str) -> str:
