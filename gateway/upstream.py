@@ -17,6 +17,7 @@ from google.protobuf import message
 
 from gateway.descriptors import message_class
 from gateway.routes import RpcRoute
+from runtime.channels import secure_channel
 from runtime.config import ConfigError, Settings
 from runtime.server import (
     HTTP_HEADER_METADATA,
@@ -67,10 +68,11 @@ class Upstreams:
 
     @classmethod
     def open(cls, settings: Settings, names: Iterable[str]) -> Upstreams:
-        """Open an insecure channel (mTLS arrives later) to each named upstream."""
+        """Open a channel to each named upstream: mutual TLS with the gateway's certificate
+        (role gateway) when the TLS settings are set, plain in development otherwise."""
         options = channel_options(settings)
         channels = {
-            name: grpc.aio.insecure_channel(target_for(settings, name), options=options)
+            name: secure_channel(target_for(settings, name), settings, options)
             for name in sorted(set(names))
         }
         return cls(channels=channels, timeout=settings.upstream_timeout_seconds)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import grpc
-
 from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
+from runtime.channels import secure_channel
+from runtime.config import Settings, load
 from runtime.identity import DEPARTMENT_HEADER, ROLE_HEADER, SUBJECT_HEADER
 
 LICENSE_ISSUED = ledger_pb2.ATTESTATION_KIND_LICENSE_ISSUED
@@ -34,8 +34,16 @@ class Attested:
 class LedgerClient:
     """Appends attestations as a service (role service, for the signing department)."""
 
-    def __init__(self, target: str, timeout: float = 10.0, subject: str = "certfree") -> None:
-        self._channel = grpc.aio.insecure_channel(target)
+    def __init__(
+        self,
+        target: str,
+        timeout: float = 10.0,
+        subject: str = "certfree",
+        settings: Settings | None = None,
+    ) -> None:
+        """Open a channel to the ledger at `target`: mutual TLS with this service's own
+        certificate when `settings` (default: read from the environment) configure it."""
+        self._channel = secure_channel(target, settings or load())
         self._stub = ledger_pb2_grpc.LedgerServiceStub(self._channel)
         self._timeout = timeout
         self._subject = subject
@@ -45,8 +53,9 @@ class LedgerClient:
         await self._channel.close()
 
     def _metadata(self, department: str) -> tuple[tuple[str, str], ...]:
-        # Until mTLS (issue 6), services call each other with the development identity
-        # headers; the ledger trusts them only when it runs with --insecure-dev.
+        # Over mutual TLS the role comes from this service's certificate (role service) and
+        # these headers only name the department it acts for; with --insecure-dev they are
+        # the whole identity (runtime.identity).
         return (
             (DEPARTMENT_HEADER, department),
             (ROLE_HEADER, "service"),

@@ -28,7 +28,8 @@ from grpc_reflection.v1alpha import reflection
 from redis.exceptions import RedisError
 
 from runtime import identity as identity_mod
-from runtime.config import Settings
+from runtime.channels import server_credentials
+from runtime.config import TLS_SETTINGS, ConfigError, Settings
 from runtime.errors import (
     CertfreeError,
     FieldViolation,
@@ -195,7 +196,7 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         request_id = _request_id(metadata)
         structlog.contextvars.bind_contextvars(request_id=request_id, rpc=method)
         await context.send_initial_metadata(((REQUEST_ID_HEADER, request_id),))
-        caller = self._identity.authenticate(metadata)
+        caller = self._identity.authenticate(metadata, context.auth_context())
         identity_mod.bind_caller(caller)
         structlog.contextvars.bind_contextvars(
             caller=f"{caller.department_code}/{caller.role_name}"
@@ -321,7 +322,14 @@ async def start_server(
     registrations: Sequence[Registration],
     identity: IdentitySource,
 ) -> RunningServer:
-    """Start a server on `address` (port 0 picks a free one) with health and reflection."""
+    """Start a server on `address` (port 0 picks a free one) with health and reflection.
+
+    With the ``CERTFREE_TLS_*`` settings the port takes mutual TLS only (a client
+    certificate from the deployment CA is required; the files are re-read when they
+    change); without them a plain port, which production refuses with ConfigError.
+    """
+    if not settings.tls_configured and settings.mode == "production":
+        raise ConfigError(f"production mode serves gRPC over mutual TLS only: set {TLS_SETTINGS}")
     server = grpc.aio.server(
         interceptors=[RequestInterceptor(identity)], options=server_options(settings)
     )
@@ -338,7 +346,10 @@ async def start_server(
         ],
         server,
     )
-    port = server.add_insecure_port(address)
+    if settings.tls_configured:
+        port = server.add_secure_port(address, server_credentials(settings))
+    else:
+        port = server.add_insecure_port(address)
     if port == 0:
         raise OSError(f"could not bind gRPC server to {address}")
     for registration in registrations:

@@ -20,6 +20,8 @@ import grpc
 
 from genproto.certfree.common.v1 import common_pb2
 from genproto.certfree.licenses.v1 import licenses_pb2, licenses_pb2_grpc
+from runtime.channels import secure_channel
+from runtime.config import Settings, load
 from runtime.errors import (
     CertfreeError,
     InvalidArgument,
@@ -58,9 +60,15 @@ class LicensesClient:
     """Calls the licenses service as role service, for a department."""
 
     def __init__(
-        self, target: str, timeout: float = 10.0, subject: str = "certfree-proofs"
+        self,
+        target: str,
+        timeout: float = 10.0,
+        subject: str = "certfree-proofs",
+        settings: Settings | None = None,
     ) -> None:
-        self._channel = grpc.aio.insecure_channel(target)
+        """Open a channel to licenses at `target`: mutual TLS with this service's own
+        certificate when `settings` (default: read from the environment) configure it."""
+        self._channel = secure_channel(target, settings or load())
         self._stub = licenses_pb2_grpc.LicenseServiceStub(self._channel)
         self._timeout = timeout
         self._subject = subject
@@ -70,8 +78,8 @@ class LicensesClient:
         await self._channel.close()
 
     def _metadata(self, department: str) -> tuple[tuple[str, str], ...]:
-        # Until mTLS (issue 6), services call each other with the development identity
-        # headers, as runtime.attestation does for the ledger.
+        # Over mutual TLS the role comes from this service's certificate and these headers
+        # only name the department it acts for, as in runtime.attestation.
         return (
             (DEPARTMENT_HEADER, department),
             (ROLE_HEADER, "service"),
