@@ -20,8 +20,9 @@ from runtime.secrets import load_secret
 from runtime.server import Registration
 from runtime.store import Store
 from services.proofs.catalog import CatalogError, Catalogue, load_catalog
+from services.proofs.core import Limits
 from services.proofs.deadlines import CalendarError, WorkingCalendar
-from services.proofs.proving import Limits, Proofs
+from services.proofs.proving import Proofs
 from services.proofs.servicer import ProofCatalogServicer, ProofServicer
 from services.proofs.store import ProofStore
 from services.proofs.sweeper import Sweeper

@@ -20,7 +20,8 @@ from runtime.errors import FieldViolation, InvalidArgument, PermissionDenied
 from runtime.identity import Caller, current_caller, require_role
 from services.proofs import statistics
 from services.proofs.inbox import stream_inbox
-from services.proofs.proving import OVERSEERS, REQUESTERS, Proofs
+from services.proofs.parties import OVERSEERS, REQUESTERS
+from services.proofs.proving import Proofs
 
 DEFAULT_PAGE = 100
 """Page size when the caller gives none."""
