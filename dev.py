@@ -57,12 +57,14 @@ def ensure_venv() -> None:
 def ensure_tools() -> None:
     """Create .venv-tools and (re)install TOOL_REQUIREMENTS when they changed."""
     wanted = "\n".join(TOOL_REQUIREMENTS)
+    if TOOLS.exists() and not (TOOLS / ".gitignore").exists():
+        # Nothing in it belongs in git, nor in ruff's and mypy's view of the tree.
+        (TOOLS / ".gitignore").write_text("*\n")
     if TOOLS_STAMP.exists() and TOOLS_STAMP.read_text() == wanted:
         return
     if not (TOOLS_BIN / "python").exists():
         print("dev.py: creating .venv-tools", flush=True)
         venv.create(TOOLS, with_pip=True)
-        # Nothing in it belongs in git (or in ruff's view of the tree).
         (TOOLS / ".gitignore").write_text("*\n")
     print("dev.py: installing deployment tools into .venv-tools", flush=True)
     _run(TOOLS_BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")

@@ -385,14 +385,26 @@ class TestScaling:
             wanted = f"dns:///certfree-{app}:{GRPC_PORTS[app]}"
             assert settings["data"][f"CERTFREE_{app.upper()}_TARGET"] == wanted
 
+    def test_autoscaled_deployments_leave_the_count_to_the_hpa(self, overlay: str) -> None:
+        """No ``replicas`` on an autoscaled Deployment: each apply would reset it."""
+        for app in STATELESS:
+            assert "replicas" not in _certfree(overlay, app)["spec"], app
+
     def test_prod_runs_more_than_dev(self) -> None:
-        """Production: several replicas of every service; development: one each."""
+        """Production: three or more of each stateless service; development: one each."""
         if "prod" not in OVERLAYS or "dev" not in OVERLAYS:
             pytest.skip("needs both overlays")
         for app in STATELESS:
-            assert _certfree("prod", app)["spec"]["replicas"] >= 3
-            assert _certfree("dev", app)["spec"]["replicas"] == 1
+            assert _hpa("prod", app)["spec"]["minReplicas"] >= 3
+            assert _hpa("dev", app)["spec"]["minReplicas"] == 1
         assert _certfree("prod", "ledger")["spec"]["replicas"] == 2
+        assert _certfree("dev", "ledger")["spec"]["replicas"] == 1
+
+
+def _hpa(overlay: str, app: str) -> Doc:
+    found = _find(overlay, "HorizontalPodAutoscaler", f"certfree-{app}")
+    assert found is not None, f"{overlay}: no HPA for {app}"
+    return found
 
 
 # --- the store ---------------------------------------------------------------------------
