@@ -177,8 +177,9 @@ class PeerCertificate:
 class _Watched(Generic[T]):
     """A value loaded from files, loaded again when one of them changes.
 
-    A reload that fails keeps the last good value (and logs once); with no good value
-    yet every use raises Unauthenticated, so a broken CA or CRL file fails closed.
+    The first load happens at construction and its error propagates, so a server with
+    a broken CA or CRL file does not start. A later reload that fails keeps the last
+    good value and logs the problem once per change of the files.
     """
 
     def __init__(self, paths: Sequence[Path], load: Callable[[], T], what: str) -> None:
@@ -190,6 +191,7 @@ class _Watched(Generic[T]):
         self.generation = 0
 
     def current(self) -> T:
+        """The value, loaded again first if the files changed since the last look."""
         stamp = file_stamp(self._paths)
         if stamp != self._stamp:
             self._stamp = stamp
@@ -226,17 +228,19 @@ class MtlsIdentity:
         self._generation = 0
         try:
             self._cas = _Watched([ca_file], lambda: _read_cas(ca_file), "the deployment CA file")
-            self._revoked: _Watched[frozenset[int]] | None = None
-            if crl_file is not None:
+        except (OSError, PkiError) as error:
+            raise ConfigError(f"CERTFREE_TLS_CA_FILE: {error}") from None
+        self._revoked: _Watched[frozenset[int]] | None = None
+        if crl_file is not None:
+            try:
+                # Watching the CA file too: a new CA must re-verify the CRL's signature.
                 self._revoked = _Watched(
                     [crl_file, ca_file],
                     lambda: _read_revoked(crl_file, self._cas.current()),
                     "the CRL file",
                 )
-        except OSError as error:
-            raise ConfigError(f"CERTFREE_TLS_CA_FILE / CERTFREE_TLS_CRL_FILE: {error}") from None
-        except PkiError as error:
-            raise ConfigError(f"CERTFREE_TLS_CA_FILE / CERTFREE_TLS_CRL_FILE: {error}") from None
+            except (OSError, PkiError) as error:
+                raise ConfigError(f"CERTFREE_TLS_CRL_FILE: {error}") from None
 
     def authenticate(self, metadata: Mapping[str, str], auth_context: AuthContext) -> Caller:
         """The caller the peer's certificate names (or, from a gateway, the one it forwards)."""
