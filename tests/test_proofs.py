@@ -21,8 +21,10 @@ from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
 from genproto.certfree.licenses.v1 import licenses_pb2, licenses_pb2_grpc
 from genproto.certfree.proofs.v1 import proofs_pb2, proofs_pb2_grpc
 from runtime.config import Settings
-from runtime.holders import uscc_check_character
+from runtime.holders import HolderIndex, uscc_check_character
+from runtime.secrets import load_secret
 from services.proofs import states
+from services.proofs.store import ProofStore
 from tests.conftest import HOUSING_BUREAU, MARKET_REGULATION, caller
 
 CENTRE = "11350181MB1234505L"  # 福清市行政服务中心管理委员会: the clerks' department
@@ -524,6 +526,59 @@ class TestReads:
         assert [r.request_id for r in found.requests] == [request.request_id]
         error = await refused(running.proofs.ListHolderProofRequests(holder_list, metadata=CLERK))
         assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+
+    async def test_holder_listings_are_recorded_as_accesses(self, running: Running) -> None:
+        """Each holder listing is recorded with caller, purpose, case and the requests shown,
+        under the holder's keyed index token: neither key nor record holds the clear ID."""
+        request = await created(running)
+        store = ProofStore(running.stack.store)
+        token = HolderIndex(load_secret(running.stack.settings, "holder_index_key")).of_uscc(
+            COMPANY, "holder"
+        )
+        before = len(await store.accesses(token, 0, 1000))
+        holder_list = proofs_pb2.ListHolderProofRequestsRequest(
+            holder=common_pb2.HolderRef(uscc=COMPANY), purpose=PURPOSE
+        )
+        await running.proofs.ListHolderProofRequests(
+            holder_list, metadata=caller(CENTRE, "auditor")
+        )
+        await running.proofs.ListHolderProofRequests(
+            proofs_pb2.ListHolderProofRequestsRequest(holder=common_pb2.HolderRef(uscc=COMPANY)),
+            metadata=caller(CENTRE, "holder"),
+        )
+        accesses = await store.accesses(token, 0, 1000)
+        assert len(accesses) == before + 2
+        own, audit = accesses[0], accesses[1]  # newest first
+        assert audit.accessed_by.department_code == CENTRE
+        assert audit.accessed_by.role == common_pb2.ROLE_AUDITOR
+        assert audit.purpose == PURPOSE
+        assert list(audit.request_ids) == [request.request_id]
+        assert audit.access_id and audit.HasField("accessed_at")
+        assert own.accessed_by.role == common_pb2.ROLE_HOLDER and not own.HasField("purpose")
+        keys = [
+            key async for key in running.stack.store.redis.scan_iter(match="{proofs}:accesses:*")
+        ]
+        assert keys and not any(COMPANY.encode() in key for key in keys)
+        assert all(COMPANY not in str(access) for access in accesses)
+
+    async def test_an_unrecorded_listing_is_refused(self, running: Running) -> None:
+        """A refused caller's attempt records nothing (no purpose: INVALID_ARGUMENT)."""
+        await created(running)
+        store = ProofStore(running.stack.store)
+        token = HolderIndex(load_secret(running.stack.settings, "holder_index_key")).of_uscc(
+            COMPANY, "holder"
+        )
+        before = len(await store.accesses(token, 0, 1000))
+        error = await refused(
+            running.proofs.ListHolderProofRequests(
+                proofs_pb2.ListHolderProofRequestsRequest(
+                    holder=common_pb2.HolderRef(uscc=COMPANY)
+                ),
+                metadata=caller(CENTRE, "auditor"),
+            )
+        )
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert len(await store.accesses(token, 0, 1000)) == before
 
     async def test_catalogue(self, running: Running) -> None:
         """The sample is seeded; lists filter by route; upserts need an operator."""

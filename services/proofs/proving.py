@@ -25,6 +25,8 @@ Decisions that span the parts (see also docs/proofs.md):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from genproto.certfree.common.v1 import common_pb2
 from genproto.certfree.proofs.v1 import proofs_pb2
 from runtime.errors import InvalidState
@@ -32,7 +34,7 @@ from runtime.identity import Caller
 from runtime.store import RevisionMismatch
 from services.proofs.catalog import Catalogue, check_proof_item
 from services.proofs.commitments import Commitments
-from services.proofs.parties import holder_token, require_reader
+from services.proofs.parties import actor, holder_token, new_id, require_reader
 from services.proofs.records import timestamp
 from services.proofs.routes import Routes
 from services.proofs.store import BOTH
@@ -138,6 +140,26 @@ class Proofs(Routes, Verification, Commitments):
         token = holder_token(self.holders, holder)
         found = await self.store.list_for_holder(token, offset, limit + 1)
         return found[:limit], len(found) > limit
+
+    async def record_holder_access(
+        self,
+        caller: Caller,
+        holder: common_pb2.HolderRef,
+        purpose: common_pb2.AccessPurpose | None,
+        requests: Sequence[proofs_pb2.ProofRequest],
+    ) -> str:
+        """Record that `caller` listed the holder's `requests` for `purpose` (None: a
+        holder's own listing), under the holder's index token; the access's id."""
+        access = proofs_pb2.ProofRequestAccess(
+            access_id=new_id("pa"),
+            accessed_by=actor(caller),
+            request_ids=[request.request_id for request in requests],
+            accessed_at=timestamp(self._clock()),
+        )
+        if purpose is not None:
+            access.purpose.CopyFrom(purpose)
+        await self.store.record_access(holder_token(self.holders, holder), access)
+        return access.access_id
 
 
 def matches(request: proofs_pb2.ProofRequest, filters: proofs_pb2.ListProofRequestsRequest) -> bool:

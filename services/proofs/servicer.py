@@ -102,7 +102,8 @@ class ProofServicer(proofs_pb2_grpc.ProofServiceServicer):
         request: proofs_pb2.ListHolderProofRequestsRequest,
         context: grpc.aio.ServicerContext,
     ) -> proofs_pb2.ListHolderProofRequestsResponse:
-        """Every request about a holder: auditors and supervisors (with a purpose), holders."""
+        """Every request about a holder: auditors and supervisors (with a purpose), holders;
+        the listing is recorded as an access to the holder's data."""
         caller = require_role(*OVERSEERS, common_pb2.ROLE_HOLDER)
         if caller.role in OVERSEERS and not request.HasField("purpose"):
             raise InvalidArgument(
@@ -112,6 +113,10 @@ class ProofServicer(proofs_pb2_grpc.ProofServiceServicer):
         start = offset_of(request.page_token)
         size = request.page_size or DEFAULT_PAGE
         found, more = await self._proofs.list_for_holder(request.holder, start, size)
+        # Recorded before the page is returned: a listing that cannot be recorded fails.
+        await self._proofs.record_holder_access(
+            caller, request.holder, request.purpose if request.HasField("purpose") else None, found
+        )
         return proofs_pb2.ListHolderProofRequestsResponse(
             requests=found, next_page_token=str(start + size) if more else ""
         )

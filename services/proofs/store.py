@@ -192,6 +192,10 @@ def _holder_key(holder_token: str) -> str:
     return f"{TAG}:holder:{holder_token}"
 
 
+def _accesses_key(holder_token: str) -> str:
+    return f"{TAG}:accesses:{holder_token}"
+
+
 def _item_key(department: str, item_code: str) -> str:
     return f"{TAG}:item:{department}:{item_code}"
 
@@ -491,6 +495,21 @@ class ProofStore:
             return []
         ids = await self._redis.zrevrange(_holder_key(holder_token), offset, offset + limit - 1)
         return await self._requests(_members(ids))
+
+    async def record_access(self, holder_token: str, access: proofs_pb2.ProofRequestAccess) -> None:
+        """Append an access to a holder's requests to the holder's record (by index
+        token), durably."""
+        await self._redis.lpush(_accesses_key(holder_token), access.SerializeToString())
+        await self._store.wait_durable()
+
+    async def accesses(
+        self, holder_token: str, offset: int, limit: int
+    ) -> list[proofs_pb2.ProofRequestAccess]:
+        """A page of the accesses to a holder's requests (by index token), newest first."""
+        if offset < 0 or limit < 1:
+            return []
+        raw = await self._redis.lrange(_accesses_key(holder_token), offset, offset + limit - 1)
+        return [proofs_pb2.ProofRequestAccess.FromString(_bytes(r)) for r in raw]
 
     async def list_for_item(
         self,

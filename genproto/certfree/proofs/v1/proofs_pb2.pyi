@@ -416,6 +416,20 @@ class ProofRequestEvent(_message.Message):
     ledger_index: int
     def __init__(self, request_id: _Optional[str] = ..., sequence: _Optional[int] = ..., type: _Optional[_Union[ProofRequestEventType, str]] = ..., from_state: _Optional[_Union[ProofRequestState, str]] = ..., to_state: _Optional[_Union[ProofRequestState, str]] = ..., sla_mark: _Optional[_Union[SlaMark, str]] = ..., actor: _Optional[_Union[_common_pb2.Caller, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ..., ledger_index: _Optional[int] = ...) -> None: ...
 
+class ProofRequestAccess(_message.Message):
+    __slots__ = ("access_id", "accessed_by", "purpose", "request_ids", "accessed_at")
+    ACCESS_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCESSED_BY_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_IDS_FIELD_NUMBER: _ClassVar[int]
+    ACCESSED_AT_FIELD_NUMBER: _ClassVar[int]
+    access_id: str
+    accessed_by: _common_pb2.Caller
+    purpose: _common_pb2.AccessPurpose
+    request_ids: _containers.RepeatedScalarFieldContainer[str]
+    accessed_at: _timestamp_pb2.Timestamp
+    def __init__(self, access_id: _Optional[str] = ..., accessed_by: _Optional[_Union[_common_pb2.Caller, _Mapping]] = ..., purpose: _Optional[_Union[_common_pb2.AccessPurpose, _Mapping]] = ..., request_ids: _Optional[_Iterable[str]] = ..., accessed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class InboxEvent(_message.Message):
     __slots__ = ("cursor", "direction", "event", "request")
     CURSOR_FIELD_NUMBER: _ClassVar[int]

@@ -153,7 +153,10 @@ class ProofServiceServicer:
     def ListHolderProofRequests(self, request, context):
         """Lists every proof request about one holder, with department, purpose and case: the
         holder's access view. Holders see their own; auditors any. POST because the
-        holder's ID must never appear in a URL.
+        holder's ID must never appear in a URL. Each listing is itself an access to the
+        holder's data: it is recorded (ProofRequestAccess, under the holder's keyed index
+        token, never the ID) with the caller, the stated purpose and case, and the
+        requests returned.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

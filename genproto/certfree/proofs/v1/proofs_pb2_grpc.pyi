@@ -60,7 +60,10 @@ class ProofServiceStub:
     ListHolderProofRequests: _grpc.UnaryUnaryMultiCallable[_proofs_pb2.ListHolderProofRequestsRequest, _proofs_pb2.ListHolderProofRequestsResponse]
     """Lists every proof request about one holder, with department, purpose and case: the
     holder's access view. Holders see their own; auditors any. POST because the
-    holder's ID must never appear in a URL.
+    holder's ID must never appear in a URL. Each listing is itself an access to the
+    holder's data: it is recorded (ProofRequestAccess, under the holder's keyed index
+    token, never the ID) with the caller, the stated purpose and case, and the
+    requests returned.
     """
     StreamInbox: _grpc.UnaryStreamMultiCallable[_proofs_pb2.StreamInboxRequest, _proofs_pb2.StreamInboxResponse]
     """The department inbox, live: pushes new and changed requests to the target
@@ -137,7 +140,10 @@ class ProofServiceAsyncStub(ProofServiceStub):
     ListHolderProofRequests: _aio.UnaryUnaryMultiCallable[_proofs_pb2.ListHolderProofRequestsRequest, _proofs_pb2.ListHolderProofRequestsResponse]  # type: ignore[assignment]
     """Lists every proof request about one holder, with department, purpose and case: the
     holder's access view. Holders see their own; auditors any. POST because the
-    holder's ID must never appear in a URL.
+    holder's ID must never appear in a URL. Each listing is itself an access to the
+    holder's data: it is recorded (ProofRequestAccess, under the holder's keyed index
+    token, never the ID) with the caller, the stated purpose and case, and the
+    requests returned.
     """
     StreamInbox: _aio.UnaryStreamMultiCallable[_proofs_pb2.StreamInboxRequest, _proofs_pb2.StreamInboxResponse]  # type: ignore[assignment]
     """The department inbox, live: pushes new and changed requests to the target
@@ -235,7 +241,10 @@ class ProofServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_proofs_pb2.ListHolderProofRequestsResponse, _abc.Awaitable[_proofs_pb2.ListHolderProofRequestsResponse]]:
         """Lists every proof request about one holder, with department, purpose and case: the
         holder's access view. Holders see their own; auditors any. POST because the
-        holder's ID must never appear in a URL.
+        holder's ID must never appear in a URL. Each listing is itself an access to the
+        holder's data: it is recorded (ProofRequestAccess, under the holder's keyed index
+        token, never the ID) with the caller, the stated purpose and case, and the
+        requests returned.
         """
 
     @_abc_1.abstractmethod
