@@ -307,13 +307,24 @@ class TestCertfreeProcesses:
         assert _env(overlay, container)["CERTFREE_MODE"] == "production"
 
     @pytest.mark.parametrize("app", SERVICES)
-    def test_grpc_services_probe_grpc_health(self, overlay: str, app: str) -> None:
-        """Liveness and readiness are native gRPC probes on the service's own port."""
+    def test_grpc_services_probe_health_over_mutual_tls(self, overlay: str, app: str) -> None:
+        """Readiness: grpc.health.v1 over mTLS with the pod's certificate; liveness: the port.
+
+        The kubelet's native ``grpc:`` probe speaks plaintext, which a listener that
+        requires client certificates refuses (docs/operations.md, "Probes").
+        """
         container = _certfree(overlay, app)["spec"]["template"]["spec"]["containers"][0]
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
         assert ports == {"grpc": GRPC_PORTS[app], "metrics": METRICS_PORT}
-        for probe in ("livenessProbe", "readinessProbe"):
-            assert container[probe]["grpc"]["port"] == GRPC_PORTS[app], probe
+        command = container["readinessProbe"]["exec"]["command"]
+        assert command[:2] == ["python", "-c"]
+        script = command[2]
+        compile(script, f"{app}-readiness", "exec")
+        assert f'"127.0.0.1:{GRPC_PORTS[app]}"' in script
+        assert f'"grpc.ssl_target_name_override", "certfree-{app}"' in script
+        assert "HealthCheckResponse.SERVING" in script
+        assert container["livenessProbe"]["tcpSocket"]["port"] == "grpc"
+        assert container["readinessProbe"]["timeoutSeconds"] >= 5  # a Python start-up
 
     def test_gateway_probes_its_health_routes(self, overlay: str) -> None:
         """The gateway: liveness on /healthz, readiness on /readyz (gateway/app.py)."""
