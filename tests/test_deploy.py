@@ -545,19 +545,23 @@ class TestDocumentation:
         rendered_maps = {
             d["metadata"]["name"] for d in rendered(overlay) if d["kind"] == "ConfigMap"
         }
-        text = yaml.safe_dump_all(list(rendered(overlay)))
-        secrets = set(re.findall(r"secretName: (\S+)", text))
-        secrets |= {
-            match["name"]
-            for d in rendered(overlay)
-            if d["kind"] in WORKLOAD_KINDS
-            for c in d["spec"]["template"]["spec"]["containers"]
-            for e in c.get("env", [])
-            if (match := e.get("valueFrom", {}).get("secretKeyRef"))
-        }
-        maps = set(re.findall(r"configMap:\n\s+defaultMode: \d+\n\s+name: (\S+)", text))
-        maps |= set(re.findall(r"configMapRef:\n\s+name: (\S+)", text))
-        assert secrets, "no secret references found: the pattern is stale"
+        secrets: set[str] = set()
+        maps: set[str] = set()
+        for workload in rendered(overlay):
+            if workload["kind"] not in WORKLOAD_KINDS:
+                continue
+            for volume in workload["spec"]["template"]["spec"].get("volumes", []):
+                if "secret" in volume:
+                    secrets.add(volume["secret"]["secretName"])
+                if "configMap" in volume:
+                    maps.add(volume["configMap"]["name"])
+            for container in _containers(workload):
+                for source in container.get("envFrom", []):
+                    maps.add(source["configMapRef"]["name"])
+                for variable in container.get("env", []):
+                    if reference := variable.get("valueFrom", {}).get("secretKeyRef"):
+                        secrets.add(reference["name"])
+        assert secrets, "no secret references found"
         for name in sorted(secrets | (maps - rendered_maps)):
             assert f"`{name}`" in operations, f"{name} is not in docs/operations.md"
 
