@@ -21,7 +21,7 @@ from runtime.tlog.entry import Entry
 from runtime.tlog.note import Signer
 from services.ledger.reader import LogReader
 from services.ledger.sequencer import Sequencer, Submission
-from services.ledger.store import Conflict, Fenced, LedgerStore, Write
+from services.ledger.store import Conflict, Fenced, KeysInUse, LedgerStore, Write
 from tests.conftest import MARKET_REGULATION, caller
 
 LEASE_MS = 300
@@ -153,14 +153,25 @@ class TestStaleView:
         ledger_store = LedgerStore(store, settings.ledger_origin)
         token = await ledger_store.hold_lease("test", 10_000)
         bundle = tiles.TileID(tiles.ENTRIES, 0, tiles.TILE_WIDTH)
-        common = {"lease": token, "idempotency": {}}
-        await ledger_store.commit(
-            old_size=0, new_size=1, checkpoint="one", writes=[Write(bundle, 0, b"first")], **common
+        first = ledger_store.prepare(
+            lease=token,
+            old_size=0,
+            new_size=1,
+            checkpoint="one",
+            idempotency={},
+            writes=[Write(bundle, 0, b"first")],
+        )
+        await ledger_store.commit(first)
+        stale = ledger_store.prepare(
+            lease=token,
+            old_size=1,
+            new_size=2,
+            checkpoint="two",
+            idempotency={},
+            writes=[Write(bundle, 3, b"x")],
         )
         with pytest.raises(Conflict, match="has 5 bytes; a write at 3"):
-            await ledger_store.commit(
-                old_size=1, new_size=2, checkpoint="two", writes=[Write(bundle, 3, b"x")], **common
-            )
+            await ledger_store.commit(stale)
         assert await ledger_store.size() == 1
         assert await ledger_store.checkpoint() == "one"
         assert await ledger_store.tiles([bundle]) == [b"first"]
@@ -186,5 +197,89 @@ class TestStaleView:
                 "license-b",
                 "license-c",
             ]
+        finally:
+            await sequencer.stop()
+
+
+class TestPipeline:
+    """Batches built while an earlier one lands never double an entry or leave a gap."""
+
+    @staticmethod
+    async def started(settings: Settings, store: Any) -> tuple[Sequencer, LedgerStore]:
+        ledger_store = LedgerStore(store, settings.ledger_origin)
+        sequencer = Sequencer(
+            ledger_store,
+            LogReader(ledger_store),
+            Signer.generate(settings.ledger_origin),
+            settings.ledger_origin,
+            max_batch=1,  # every call its own batch: the pipeline always has one in flight
+        )
+        await sequencer.start()
+        return sequencer, ledger_store
+
+    async def test_commit_with_check_refuses_a_key_in_use(
+        self, settings: Settings, store: Any
+    ) -> None:
+        """A batch built believing its keys new writes nothing when the store has one."""
+        ledger_store = LedgerStore(store, settings.ledger_origin)
+        token = await ledger_store.hold_lease("test", 10_000)
+        bundle = tiles.TileID(tiles.ENTRIES, 0, tiles.TILE_WIDTH)
+        key = submission("a").idempotency_keys[0]
+        for size, data in enumerate([b"a", b"b"]):
+            commit = ledger_store.commit(
+                ledger_store.prepare(
+                    lease=token,
+                    old_size=size,
+                    new_size=size + 1,
+                    checkpoint=f"checkpoint {size + 1}",
+                    idempotency={key: size},
+                    writes=[Write(bundle, size, data)],
+                    check_keys=True,
+                )
+            )
+            if size == 0:
+                await commit
+            else:
+                with pytest.raises(KeysInUse):
+                    await commit
+        assert (await ledger_store.size(), await ledger_store.checkpoint()) == (1, "checkpoint 1")
+        assert await ledger_store.tiles([bundle]) == [b"a"]
+
+    async def test_calls_in_flight_with_one_key_make_one_entry(
+        self, settings: Settings, store: Any
+    ) -> None:
+        """Concurrent calls repeating artefacts get the first call's index, once each."""
+        sequencer, ledger_store = await self.started(settings, store)
+        try:
+            names = [f"n{i % 5}" for i in range(20)]
+            landed = await asyncio.gather(*(sequencer.submit([submission(n)]) for n in names))
+            by_name: dict[str, set[int]] = {}
+            for name, outcome in zip(names, landed, strict=True):
+                by_name.setdefault(name, set()).add(outcome.placed[0].index)
+            assert all(len(indexes) == 1 for indexes in by_name.values())
+            assert sorted(i for (i,) in by_name.values()) == list(range(5))
+            assert sum(not o.placed[0].duplicate for o in landed) == 5
+            assert await ledger_store.size() == 5
+        finally:
+            await sequencer.stop()
+
+    async def test_batch_built_on_a_tree_that_did_not_happen_is_rebuilt(
+        self, settings: Settings, store: Any
+    ) -> None:
+        """A batch planned after a duplicate-only batch lands at the next free index."""
+        sequencer, ledger_store = await self.started(settings, store)
+        reader = LogReader(ledger_store)
+        try:
+            await sequencer.submit([submission("x")])
+            again, fresh = await asyncio.gather(
+                sequencer.submit([submission("x")]), sequencer.submit([submission("y")])
+            )
+            assert (again.placed[0].index, again.placed[0].duplicate) == (0, True)
+            assert (fresh.placed[0].index, fresh.placed[0].duplicate) == (1, False)
+            assert fresh.checkpoint.size == 2
+            entries = [Entry.decode(e) for e in await reader.entries([0, 1])]
+            assert [e.artefact_id for e in entries] == ["license-x", "license-y"]
+            root = merkle.root([merkle.leaf_hash(e) for e in await reader.entries([0, 1])])
+            assert fresh.checkpoint.root_hash == root
         finally:
             await sequencer.stop()

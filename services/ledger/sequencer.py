@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import functools
+import dataclasses
 import os
 import socket
 import uuid
@@ -32,10 +32,15 @@ from runtime.tlog.checkpoint import Checkpoint, sign_checkpoint
 from runtime.tlog.entry import KINDS, Entry, check_fields, encode_fields
 from runtime.tlog.note import Signer
 from services.ledger.reader import LogReader
-from services.ledger.store import Conflict, Fenced, LedgerStore, Write
+from services.ledger.store import Conflict, Fenced, KeysInUse, LedgerStore, Prepared, Write
 
 Clock = Callable[[], datetime]
 _log = get_logger("ledger.sequencer")
+
+
+_PIPELINE = 4
+"""Batches built ahead of the one landing: enough to keep the store busy while the next
+ones are built; more would only be thrown away when a batch fails."""
 
 
 class NotSequencer(Exception):
@@ -53,17 +58,16 @@ class Submission:
     idempotency_key: str = ""
     """An explicit key, or empty: then the artefact hash and kind are the key."""
 
+    idempotency_keys: tuple[bytes, ...] = field(init=False, repr=False, compare=False)
+    """Idempotency keys in store form: hash-and-kind always, the explicit one if given."""
+
     def __post_init__(self) -> None:
         # Raises EntryError: the sequencer encodes submissions without checking them again.
         check_fields(self.kind, self.issuer, self.artefact_id, self.artefact_sha256)
-
-    @functools.cached_property
-    def idempotency_keys(self) -> list[bytes]:
-        """Idempotency keys in store form: hash-and-kind always, the explicit one if given."""
-        found = [hash_key(self.kind, self.artefact_sha256)]
+        keys: tuple[bytes, ...] = (hash_key(self.kind, self.artefact_sha256),)
         if self.idempotency_key:
-            found.append(b"k" + self.idempotency_key.encode())
-        return found
+            keys += (b"k" + self.idempotency_key.encode(),)
+        object.__setattr__(self, "idempotency_keys", keys)
 
     def same_as(self, other: Submission | Entry) -> bool:
         """Whether `other` attests the same content (the idempotency key aside)."""
@@ -145,10 +149,28 @@ class Reused(Exception):
 @dataclass
 class _Pending:
     submissions: Sequence[Submission]
-    keys: list[list[bytes]]
     future: asyncio.Future[Landed] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A batch built on a tree: what to write, and what each of its calls will be told."""
+
+    batch: list[_Pending]
+    base: merkle.CompactRange
+    """The tree it extends (the sequencer's own object: a reload replaces it)."""
+    base_bundle_length: int
+    tree: merkle.CompactRange
+    bundle_length: int
+    outcomes: list[list[Placed] | Reused]
+    prepared: Prepared | None
+    """The store call that lands it; None when it adds no entry. Built believing every
+    key new unless the store was asked first (then without the store's check)."""
+    checkpoint: Checkpoint
+    note: str
+    """The signed checkpoint; empty until known when the batch adds nothing."""
 
 
 class Sequencer:
@@ -176,6 +198,7 @@ class Sequencer:
         self._waiting: collections.deque[_Pending] = collections.deque()
         self._arrival = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._landings: collections.deque[asyncio.Task[None]] = collections.deque()
         self._range = merkle.CompactRange()
         self._bundle_length = 0
         self._tree_lock = asyncio.Lock()
@@ -225,7 +248,7 @@ class Sequencer:
 
     async def stop(self) -> None:
         """Stop after the batch in flight, give the lease up; callers still queued get an error."""
-        for task in (self._lease_task, self._task):
+        for task in (self._lease_task, self._task, *reversed(self._landings)):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -248,7 +271,7 @@ class Sequencer:
         """
         if not self._token:
             raise NotSequencer(f"this replica does not sequence {self._origin}")
-        pending = _Pending(submissions, [s.idempotency_keys for s in submissions])
+        pending = _Pending(submissions)
         self._waiting.append(pending)
         self._arrival.set()
         return await pending.future
@@ -263,12 +286,14 @@ class Sequencer:
                     Checkpoint(self._origin, 0, merkle.EMPTY_ROOT), self._signer
                 )
                 await self._store.commit(
-                    lease=self._token,
-                    old_size=0,
-                    new_size=0,
-                    checkpoint=empty,
-                    idempotency={},
-                    writes=[],
+                    self._store.prepare(
+                        lease=self._token,
+                        old_size=0,
+                        new_size=0,
+                        checkpoint=empty,
+                        idempotency={},
+                        writes=[],
+                    )
                 )
             hashes = await self._reader.node_hashes(merkle.CompactRange.ids_for(size))
             full, width = tiles.tile_count(size, tiles.ENTRIES)
@@ -304,43 +329,105 @@ class Sequencer:
         return batch
 
     async def _run(self) -> None:
+        # A pipeline: each batch is built (tiles, entries, checkpoint, the store call) as
+        # soon as it is collected, on the tree the batches before it will leave, and lands
+        # once they have. A batch whose predecessor left another tree (it failed, found
+        # keys in use, or the tree was reloaded) is built again on the real one first.
+        tip = (self._range, self._bundle_length)
         while True:
-            batch = await self._collect()
-            try:
-                outcomes = await self._integrate(batch)
-            except asyncio.CancelledError:
-                for pending in batch:
-                    pending.future.cancel()
-                raise
-            except Exception as error:
-                _log.warning("batch failed; reloading the tree", error=type(error).__name__)
-                for pending in batch:
-                    if not pending.future.done():
-                        pending.future.set_exception(error)
-                with contextlib.suppress(Exception):
-                    await self._load()
+            while self._landings and self._landings[0].done():
+                self._landings.popleft()
+            if len(self._landings) >= _PIPELINE:
+                await asyncio.wait([self._landings[0]])
                 continue
-            for pending, outcome in zip(batch, outcomes, strict=True):
-                if pending.future.done():
-                    continue
-                if isinstance(outcome, Reused):
-                    pending.future.set_exception(outcome)
-                else:
-                    pending.future.set_result(outcome)
+            batch = await self._collect()
+            while self._landings and self._landings[0].done():
+                self._landings.popleft()
+            if not self._landings:
+                tip = (self._range, self._bundle_length)
+            plan = self._plan(batch, *tip, found=None)
+            before = self._landings[-1] if self._landings else None
+            self._landings.append(
+                asyncio.create_task(self._land(plan, before), name="sequencer landing")
+            )
+            tip = (plan.tree, plan.bundle_length)
 
-    async def _integrate(self, batch: list[_Pending]) -> list[Landed | Reused]:
-        """Integrate one batch; the in-memory tree changes only once the store has it."""
-        async with self._tree_lock:
-            return await self._integrate_locked(batch)
+    async def _land(self, plan: _Plan, before: asyncio.Task[None] | None) -> None:
+        """Commit a plan once the batch before it landed (built again if its tree is
+        stale), then tell its callers."""
+        try:
+            if before is not None:
+                await asyncio.wait([before])
+            async with self._tree_lock:
+                if plan.base is not self._range:
+                    plan = self._plan(plan.batch, self._range, self._bundle_length, found=None)
+                plan = await self._commit(plan)
+                self._range, self._bundle_length = plan.tree, plan.bundle_length
+        except asyncio.CancelledError:
+            for pending in plan.batch:
+                pending.future.cancel()
+            raise
+        except Exception as error:
+            _log.warning("batch failed; reloading the tree", error=type(error).__name__)
+            for pending in plan.batch:
+                if not pending.future.done():
+                    pending.future.set_exception(error)
+            with contextlib.suppress(Exception):
+                await self._load()
+            return
+        for pending, outcome in zip(plan.batch, plan.outcomes, strict=True):
+            if pending.future.done():
+                continue
+            if isinstance(outcome, Reused):
+                pending.future.set_exception(outcome)
+            else:
+                pending.future.set_result(Landed(outcome, plan.checkpoint, plan.note))
 
-    async def _integrate_locked(self, batch: list[_Pending]) -> list[Landed | Reused]:
-        flat = [k for pending in batch for keys in pending.keys for k in keys]
-        # Duplicates: compare their content, and answer with their acceptance times.
-        found = await find_keys(self._store, self._reader, flat)
-        known = {key: index for key, (index, _) in found.items()}
-        earlier = dict(found.values())
-        old_size = self._range.size
-        work = merkle.CompactRange(self._range.size, self._range.hashes)
+    async def _commit(self, plan: _Plan) -> _Plan:
+        """Land `plan` in the store, durably; the plan that landed (another one if the
+        store had some of its keys: it was built believing them all new)."""
+        if plan.prepared is None:
+            # Every submission was a duplicate: nothing to write, the latest checkpoint
+            # covers them all.
+            note = await self._store.checkpoint() or sign_checkpoint(plan.checkpoint, self._signer)
+            return dataclasses.replace(plan, note=note)
+        try:
+            await self._store.commit(plan.prepared)
+        except KeysInUse:
+            keys = [
+                key
+                for pending in plan.batch
+                for submission in pending.submissions
+                for key in submission.idempotency_keys
+            ]
+            found = await find_keys(self._store, self._reader, keys)
+            plan = self._plan(plan.batch, plan.base, plan.base_bundle_length, found=found)
+            return await self._commit(plan)
+        except Fenced:
+            _log.error("fenced: another replica holds the lease", origin=self._origin)
+            self._token = ""
+            raise
+        except Conflict:
+            _log.error("another sequencer wrote to this log; reloading", origin=self._origin)
+            raise
+        return plan
+
+    def _plan(
+        self,
+        batch: list[_Pending],
+        base: merkle.CompactRange,
+        base_bundle_length: int,
+        found: dict[bytes, tuple[int, Entry]] | None,
+    ) -> _Plan:
+        """Build `batch` on the tree `base`: indexes, entries, tiles, the signed checkpoint.
+
+        `found` is what the store said of the batch's keys (their entries and indexes), or
+        None to build believing every key new: the commit then checks that in the store.
+        No I/O, and nothing of the sequencer's state changes.
+        """
+        known = {key: index for key, (index, _) in (found or {}).items()}
+        earlier = dict((found or {}).values())
+        work = merkle.CompactRange(base.size, base.hashes)
         accepted_ms = int(self._clock().timestamp() * 1000)
         fresh: dict[int, Submission] = {}
         assigned: dict[bytes, int] = {}
@@ -354,9 +441,9 @@ class Sequencer:
                 outcomes.append(refused)
                 continue
             placed = []
-            for submission, keys in zip(pending.submissions, pending.keys, strict=True):
+            for submission in pending.submissions:
                 index = None
-                for key in keys:
+                for key in submission.idempotency_keys:
                     index = known.get(key, assigned.get(key))
                     if index is not None:
                         break
@@ -371,11 +458,11 @@ class Sequencer:
                     submission.artefact_sha256,
                     accepted_ms,
                 )
-                index = old_size + len(entries)
+                index = base.size + len(entries)
                 leaves.append(merkle.leaf_hash(encoded))
                 entries.append(encoded)
                 fresh[index] = submission
-                for key in keys:
+                for key in submission.idempotency_keys:
                     assigned[key] = index
                 artefacts.append((submission.artefact_id, index))
                 placed.append(Placed(index, False, accepted_ms))
@@ -383,37 +470,36 @@ class Sequencer:
         # Level-0 nodes are the leaves themselves; the tiles store every 8th level above.
         upper = work.extend(leaves, tiles.TILE_HEIGHT)
         checkpoint = Checkpoint(self._origin, work.size, work.root())
+        writes, bundle_length = self._writes(base.size, base_bundle_length, leaves, entries, upper)
+        note = sign_checkpoint(checkpoint, self._signer) if entries else ""
+        prepared = None
         if entries:
-            note = sign_checkpoint(checkpoint, self._signer)
-            writes, bundle_length = self._writes(old_size, leaves, entries, upper)
-            try:
-                await self._store.commit(
-                    lease=self._token,
-                    old_size=old_size,
-                    new_size=work.size,
-                    checkpoint=note,
-                    idempotency=assigned,
-                    artefacts=artefacts,
-                    writes=writes,
-                )
-            except Fenced:
-                _log.error("fenced: another replica holds the lease", origin=self._origin)
-                self._token = ""
-                raise
-            except Conflict:
-                _log.error("another sequencer wrote to this log; reloading", origin=self._origin)
-                raise
-            self._range, self._bundle_length = work, bundle_length
-        else:
-            note = await self._store.checkpoint() or sign_checkpoint(checkpoint, self._signer)
-        return [
-            outcome if isinstance(outcome, Reused) else Landed(outcome, checkpoint, note)
-            for outcome in outcomes
-        ]
+            prepared = self._store.prepare(
+                lease=self._token,
+                old_size=base.size,
+                new_size=work.size,
+                checkpoint=note,
+                idempotency=assigned,
+                artefacts=artefacts,
+                writes=writes,
+                check_keys=found is None,
+            )
+        return _Plan(
+            batch=batch,
+            base=base,
+            base_bundle_length=base_bundle_length,
+            tree=work,
+            bundle_length=bundle_length,
+            outcomes=outcomes,
+            prepared=prepared,
+            checkpoint=checkpoint,
+            note=note,
+        )
 
+    @staticmethod
     def _writes(
-        self,
         old_size: int,
+        bundle_length: int,
         leaves: list[bytes],
         entries: list[bytes],
         upper: list[tuple[merkle.NodeID, bytes]],
@@ -422,7 +508,6 @@ class Sequencer:
         width = tiles.TILE_WIDTH
         writes: list[Write] = []
         # Level-0 tiles and entry bundles: the batch's leaves and entries, cut at tile ends.
-        bundle_length = self._bundle_length
         cut = old_size
         while cut < old_size + len(entries):
             tile_index, position = divmod(cut, width)
@@ -460,10 +545,8 @@ def _refusal(
     fresh: dict[int, Submission],
 ) -> Reused | None:
     """Reused for the first submission of a call whose key names other content, else None."""
-    for position, (submission, keys) in enumerate(
-        zip(pending.submissions, pending.keys, strict=True)
-    ):
-        for key in keys:
+    for position, submission in enumerate(pending.submissions):
+        for key in submission.idempotency_keys:
             if key in assigned:
                 if not submission.same_as(fresh[assigned[key]]):
                     return Reused(position, assigned[key])

@@ -21,11 +21,16 @@ from runtime.tlog.tiles import ENTRIES, TileID
 
 # KEYS: size, checkpoint, lease, one key per write, then the index buckets the batch adds
 # to. ARGV: expected size, new size, checkpoint, lease token, the number of writes, the
-# index blob, then offset/bytes per write. The blob, not an argument per entry: packing
-# thousands of arguments was the client's largest cost per entry. Per index added: the
-# bucket's 3-byte position in KEYS, a 1-byte field length, the field, a 1-byte length and
-# the index in decimal. A field not yet in its bucket is set to the index; one already
-# there (a shared truncated field, or an identifier's next entry) gets ",<index>" appended.
+# idempotency blob, the artefact blob, "1" to refuse keys already in use, then
+# offset/bytes per write. Blobs, not an argument per entry: packing thousands of arguments
+# was the client's largest cost per entry. Per index added: the bucket's 3-byte position
+# in KEYS, a 1-byte field length, the field, a 1-byte length and the index in decimal. A
+# field not yet in its bucket is set to the index; one already there (a shared truncated
+# field, or an identifier's next entry) gets ",<index>" appended.
+#
+# With the check, a batch whose idempotency fields are all new lands in one round trip;
+# if any is in use (a retry, or a field shared by truncation) nothing is written and the
+# reply is -1: the sequencer then looks the keys up and lands the batch without the check.
 _COMMIT = """
 if redis.call('GET', KEYS[3]) ~= ARGV[4] then
   return redis.error_reply('FENCED this sequencer does not hold the lease ' .. ARGV[4])
@@ -39,28 +44,42 @@ if size ~= tonumber(ARGV[1]) then
 end
 local writes = tonumber(ARGV[5])
 for k = 4, 3 + writes do
-  local at = 7 + 2 * (k - 4)
+  local at = 9 + 2 * (k - 4)
   local length = redis.call('STRLEN', KEYS[k])
   if length ~= tonumber(ARGV[at]) then
     return redis.error_reply('CONFLICT ' .. KEYS[k] .. ' has ' .. length .. ' bytes; a write at '
       .. ARGV[at] .. ' would not extend it')
   end
 end
-local blob, pos = ARGV[6], 1
-while pos <= #blob do
-  local b1, b2, b3, length = string.byte(blob, pos, pos + 3)
-  local key = KEYS[(b1 * 256 + b2) * 256 + b3]
-  local field = string.sub(blob, pos + 4, pos + 3 + length)
-  pos = pos + 4 + length
-  length = string.byte(blob, pos)
-  local index = string.sub(blob, pos + 1, pos + length)
-  pos = pos + 1 + length
+local function records(blob, each)
+  local pos = 1
+  while pos <= #blob do
+    local b1, b2, b3, length = string.byte(blob, pos, pos + 3)
+    local key = KEYS[(b1 * 256 + b2) * 256 + b3]
+    local field = string.sub(blob, pos + 4, pos + 3 + length)
+    pos = pos + 4 + length
+    length = string.byte(blob, pos)
+    if each(key, field, string.sub(blob, pos + 1, pos + length)) then
+      return true
+    end
+    pos = pos + 1 + length
+  end
+  return false
+end
+if ARGV[8] == '1' and records(ARGV[6], function(key, field)
+  return redis.call('HEXISTS', key, field) == 1
+end) then
+  return -1
+end
+local function add(key, field, index)
   if redis.call('HSETNX', key, field, index) == 0 then
     redis.call('HSET', key, field, redis.call('HGET', key, field) .. ',' .. index)
   end
 end
+records(ARGV[6], add)
+records(ARGV[7], add)
 for k = 4, 3 + writes do
-  local at = 7 + 2 * (k - 4)
+  local at = 9 + 2 * (k - 4)
   redis.call('SETRANGE', KEYS[k], tonumber(ARGV[at]), ARGV[at + 1])
 end
 redis.call('SET', KEYS[1], ARGV[2])
@@ -184,6 +203,19 @@ class Fenced(Exception):
     """This sequencer lost its lease: it must stop writing. Nothing was written."""
 
 
+class KeysInUse(Exception):
+    """A batch committed with the check finds an idempotency field in use. Nothing was
+    written: look the keys up (find_keys) and commit the batch built on what they say."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The commit script's keys and arguments for one batch."""
+
+    keys: list[bytes | str]
+    args: list[bytes | str | int]
+
+
 @dataclass(frozen=True)
 class Write:
     """Bytes to place at an offset of a tile or entry bundle."""
@@ -245,7 +277,7 @@ class LedgerStore:
         """Give the lease up, if `token` still holds it."""
         await self._release(keys=[self._lease], args=[token])
 
-    async def commit(
+    def prepare(
         self,
         *,
         lease: str,
@@ -255,38 +287,68 @@ class LedgerStore:
         idempotency: Mapping[bytes, int],
         artefacts: Sequence[tuple[str, int]] = (),
         writes: Sequence[Write],
-    ) -> bool:
-        """Land a batch atomically and durably; False if it had landed already (a replay).
+        check_keys: bool = False,
+    ) -> Prepared:
+        """The commit script's call for a batch, built without I/O (see :meth:`commit`).
 
-        Raises Fenced when `lease` is not the live lease, and Conflict when the log is not
-        at `old_size`.
+        Building it is most of a commit's client-side work (two SHA-256 and a bucket per
+        entry); the sequencer does it while the batch before lands.
+        """
+        keys: list[bytes | str] = [self._size, self._checkpoint, self._lease]
+        keys += [self._tile_key(write.tile) for write in writes]
+        positions: dict[bytes, bytes] = {}
+        keyed = self._records(
+            keys, positions, [(self._idempotency_place(k), i) for k, i in idempotency.items()]
+        )
+        # In order: an identifier attested twice in one batch (a license and its status
+        # change) gets both indexes, oldest first.
+        attested = self._records(
+            keys, positions, [(self._artefact_place(a), i) for a, i in artefacts]
+        )
+        args: list[bytes | str | int] = [old_size, new_size, checkpoint, lease, len(writes)]
+        args += [keyed, attested, b"1" if check_keys else b"0"]
+        for write in writes:
+            args += [write.offset, write.data]
+        return Prepared(keys, args)
+
+    @staticmethod
+    def _records(
+        keys: list[bytes | str],
+        positions: dict[bytes, bytes],
+        places: Sequence[tuple[tuple[bytes, bytes], int]],
+    ) -> bytes:
+        """The commit script's blob for `places`, declaring each new bucket in `keys`."""
+        records = []
+        for (bucket, field), index in places:
+            position = positions.get(bucket)
+            if position is None:
+                position = positions[bucket] = (len(keys) + 1).to_bytes(3, "big")
+                keys.append(bucket)
+            text = b"%d" % index
+            records.append(b"%b%c%b%c%b" % (position, len(field), field, len(text), text))
+        return b"".join(records)
+
+    async def commit(self, prepared: Prepared) -> bool:
+        """Land a prepared batch atomically and durably; False if it had landed already
+        (a replay).
+
+        With `check_keys`, raises KeysInUse if any idempotency key's field is already in an
+        index (the caller built the batch believing every key new). Raises Fenced when the
+        lease is not the live lease, and Conflict when the log is not at `old_size`.
+        Nothing is written when it raises.
         """
         from redis.exceptions import ResponseError
 
-        keys: list[bytes | str] = [self._size, self._checkpoint, self._lease]
-        args: list[bytes | str | int] = [old_size, new_size, checkpoint, lease, len(writes), b""]
-        for write in writes:
-            keys.append(self._tile_key(write.tile))
-            args += [write.offset, write.data]
-        buckets = _Buckets(first=len(keys) + 1)
-        for key, index in idempotency.items():
-            text = str(index).encode()
-            buckets.add(*self._idempotency_place(key), bytes((len(text),)) + text)
-        for artefact_id, index in artefacts:
-            # In order: an identifier attested twice in one batch (a license and its
-            # status change) gets both indexes, oldest first.
-            text = str(index).encode()
-            buckets.add(*self._artefact_place(artefact_id), bytes((len(text),)) + text)
-        keys += buckets.keys
-        args[5] = b"".join(buckets.records)
         try:
-            landed = await self._commit(keys=keys, args=args)
+            landed = await self._commit(keys=prepared.keys, args=prepared.args)
         except ResponseError as error:
             if str(error).startswith("CONFLICT"):
                 raise Conflict(str(error).removeprefix("CONFLICT ")) from None
             if str(error).startswith("FENCED"):
                 raise Fenced(str(error).removeprefix("FENCED ")) from None
             raise
+        if landed == -1:
+            raise KeysInUse("an idempotency key of the batch is in use")
         # Also on a replay: the first attempt may have died before its fsync was confirmed.
         await self._store.wait_durable()
         return bool(landed)
