@@ -45,7 +45,7 @@ class Stack:
     @classmethod
     async def start(cls, settings: Settings, *, insecure_dev: bool) -> Stack:
         """Start everything; on any failure stop what had started and re-raise."""
-        source = identity.select(settings.mode, insecure_dev=insecure_dev)
+        source = identity.select(settings, insecure_dev=insecure_dev)
         embedded = None
         url = settings.redis_url
         if not url:

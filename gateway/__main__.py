@@ -31,7 +31,7 @@ async def serve(insecure_dev: bool) -> None:
         raise ConfigError(
             "REDIS_URL must be set to run the gateway alone (certfree up embeds a store)"
         )
-    identity.select(settings.mode, insecure_dev=insecure_dev)  # refuses dev mode in production
+    identity.select(settings, insecure_dev=insecure_dev)  # refuses dev mode in production
     store = await connect(settings.redis_url, client_name="certfree-gateway")
     try:
         app = build_app(settings, store=store, forward_dev_identity=insecure_dev)

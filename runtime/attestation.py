@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
 from runtime.channels import secure_channel
-from runtime.config import Settings, load
+from runtime.config import Settings
 from runtime.identity import DEPARTMENT_HEADER, ROLE_HEADER, SUBJECT_HEADER
 
 LICENSE_ISSUED = ledger_pb2.ATTESTATION_KIND_LICENSE_ISSUED
@@ -34,18 +34,12 @@ class Attested:
 class LedgerClient:
     """Appends attestations as a service (role service, for the signing department)."""
 
-    def __init__(
-        self,
-        target: str,
-        timeout: float = 10.0,
-        subject: str = "certfree",
-        settings: Settings | None = None,
-    ) -> None:
-        """Open a channel to the ledger at `target`: mutual TLS with this service's own
-        certificate when `settings` (default: read from the environment) configure it."""
-        self._channel = secure_channel(target, settings or load())
+    def __init__(self, settings: Settings, subject: str) -> None:
+        """Open a channel to the ledger service the settings name (``target("ledger")``):
+        mutual TLS with this service's own certificate when the settings configure it."""
+        self._channel = secure_channel(settings.target("ledger"), settings)
         self._stub = ledger_pb2_grpc.LedgerServiceStub(self._channel)
-        self._timeout = timeout
+        self._timeout = settings.upstream_timeout_seconds
         self._subject = subject
 
     async def close(self) -> None:

@@ -376,17 +376,14 @@ def require_role(*roles: int) -> Caller:
     return caller
 
 
-def select(settings: Settings | str, *, insecure_dev: bool) -> IdentitySource:
+def select(settings: Settings, *, insecure_dev: bool) -> IdentitySource:
     """The identity source for a server: mTLS when configured, dev metadata only when asked.
 
     Production needs the TLS settings (ConfigError naming them otherwise) and refuses
-    --insecure-dev. Given a mode string instead of Settings (the older call), the TLS
-    settings are read from the environment.
+    --insecure-dev.
     """
-    from runtime.config import TLS_SETTINGS, ConfigError, load
+    from runtime.config import TLS_SETTINGS, ConfigError
 
-    if isinstance(settings, str):
-        settings = load(mode=settings)
     if insecure_dev:
         if settings.mode == "production":
             raise ConfigError("--insecure-dev is refused when CERTFREE_MODE=production")

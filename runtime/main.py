@@ -40,7 +40,7 @@ async def serve(
     log = get_logger(name)
     if not settings.redis_url:
         raise ConfigError(f"REDIS_URL must be set to run {name} alone (certfree up embeds a store)")
-    source = identity.select(settings.mode, insecure_dev=insecure_dev)
+    source = identity.select(settings, insecure_dev=insecure_dev)
     store = await connect(settings.redis_url, client_name=f"certfree-{name}")
     address = f"{settings.listen_host}:{port(settings)}"
     running = await start_server(settings, address, build(settings, store), source)

@@ -40,11 +40,7 @@ def registrations(settings: Settings, store: Store) -> list[Registration]:
         raise ConfigError(f"CERTFREE_TRUSTED_DEPLOYMENTS_FILE: {error}") from None
 
     license_store = LicenseStore(store)
-    ledger = LedgerClient(
-        settings.target("ledger"),
-        timeout=settings.upstream_timeout_seconds,
-        subject="certfree-licenses",
-    )
+    ledger = LedgerClient(settings, subject="certfree-licenses")
     keys = IssuerKeys(license_store, ledger, load_secret(settings, "signing_passphrase"))
     licensing = Licensing(
         license_store,

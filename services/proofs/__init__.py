@@ -74,14 +74,8 @@ def registrations(settings: Settings, store: Store) -> list[Registration]:
     seed = _seed(settings)
     calendar = _calendar(settings)
     proof_store = ProofStore(store)
-    ledger = LedgerClient(
-        settings.target("ledger"),
-        timeout=settings.upstream_timeout_seconds,
-        subject="certfree-proofs",
-    )
-    licenses = LicensesClient(
-        settings.target("licenses"), timeout=settings.upstream_timeout_seconds
-    )
+    ledger = LedgerClient(settings, subject="certfree-proofs")
+    licenses = LicensesClient(settings, subject="certfree-proofs")
     proofs = Proofs(
         proof_store,
         licenses,

@@ -21,7 +21,7 @@ import grpc
 from genproto.certfree.common.v1 import common_pb2
 from genproto.certfree.licenses.v1 import licenses_pb2, licenses_pb2_grpc
 from runtime.channels import secure_channel
-from runtime.config import Settings, load
+from runtime.config import Settings
 from runtime.errors import (
     CertfreeError,
     InvalidArgument,
@@ -59,18 +59,12 @@ def _translate(error: grpc.aio.AioRpcError, what: str) -> CertfreeError:
 class LicensesClient:
     """Calls the licenses service as role service, for a department."""
 
-    def __init__(
-        self,
-        target: str,
-        timeout: float = 10.0,
-        subject: str = "certfree-proofs",
-        settings: Settings | None = None,
-    ) -> None:
-        """Open a channel to licenses at `target`: mutual TLS with this service's own
-        certificate when `settings` (default: read from the environment) configure it."""
-        self._channel = secure_channel(target, settings or load())
+    def __init__(self, settings: Settings, subject: str) -> None:
+        """Open a channel to the licenses service the settings name (``target("licenses")``):
+        mutual TLS with this service's own certificate when the settings configure it."""
+        self._channel = secure_channel(settings.target("licenses"), settings)
         self._stub = licenses_pb2_grpc.LicenseServiceStub(self._channel)
-        self._timeout = timeout
+        self._timeout = settings.upstream_timeout_seconds
         self._subject = subject
 
     async def close(self) -> None:
