@@ -224,7 +224,7 @@ class TestPipeline:
         ledger_store = LedgerStore(store, settings.ledger_origin)
         token = await ledger_store.hold_lease("test", 10_000)
         bundle = tiles.TileID(tiles.ENTRIES, 0, tiles.TILE_WIDTH)
-        key = submission("a").idempotency_keys[0]
+        key, fresh = submission("a").idempotency_keys[0], submission("b").idempotency_keys[0]
         for size, data in enumerate([b"a", b"b"]):
             commit = ledger_store.commit(
                 ledger_store.prepare(
@@ -232,7 +232,9 @@ class TestPipeline:
                     old_size=size,
                     new_size=size + 1,
                     checkpoint=f"checkpoint {size + 1}",
-                    idempotency={key: size},
+                    # The second batch sets a fresh key's field before it meets the
+                    # used one: that field must be taken out again.
+                    idempotency={fresh: size, key: size} if size else {key: size},
                     writes=[Write(bundle, size, data)],
                     check_keys=True,
                 )
@@ -243,6 +245,7 @@ class TestPipeline:
                 with pytest.raises(KeysInUse):
                     await commit
         assert (await ledger_store.size(), await ledger_store.checkpoint()) == (1, "checkpoint 1")
+        assert await ledger_store.candidates([key, fresh]) == [[0], []]
         assert await ledger_store.tiles([bundle]) == [b"a"]
 
     async def test_calls_in_flight_with_one_key_make_one_entry(

@@ -29,8 +29,10 @@ from runtime.tlog.tiles import ENTRIES, TileID
 # field, or an identifier's next entry) gets ",<index>" appended.
 #
 # With the check, a batch whose idempotency fields are all new lands in one round trip;
-# if any is in use (a retry, or a field shared by truncation) nothing is written and the
-# reply is -1: the sequencer then looks the keys up and lands the batch without the check.
+# if any is in use (a retry, or a field shared by truncation) the fields it set are taken
+# out again, nothing else is written, and the reply is -1: the sequencer then looks the
+# keys up and lands the batch without the check. (Setting and undoing in the rare case
+# costs the store less than a separate pass checking every field.)
 _COMMIT = """
 if redis.call('GET', KEYS[3]) ~= ARGV[4] then
   return redis.error_reply('FENCED this sequencer does not hold the lease ' .. ARGV[4])
@@ -66,18 +68,34 @@ local function records(blob, each)
   end
   return false
 end
-if ARGV[8] == '1' and records(ARGV[6], function(key, field)
-  return redis.call('HEXISTS', key, field) == 1
+local check, set = ARGV[8] == '1', 0
+if records(ARGV[6], function(key, field, index)
+  if redis.call('HSETNX', key, field, index) == 1 then
+    set = set + 1
+    return false
+  end
+  if check then
+    return true
+  end
+  redis.call('HSET', key, field, redis.call('HGET', key, field) .. ',' .. index)
+  return false
 end) then
+  records(ARGV[6], function(key, field)
+    if set == 0 then
+      return true
+    end
+    redis.call('HDEL', key, field)
+    set = set - 1
+    return false
+  end)
   return -1
 end
-local function add(key, field, index)
+records(ARGV[7], function(key, field, index)
   if redis.call('HSETNX', key, field, index) == 0 then
     redis.call('HSET', key, field, redis.call('HGET', key, field) .. ',' .. index)
   end
-end
-records(ARGV[6], add)
-records(ARGV[7], add)
+  return false
+end)
 for k = 4, 3 + writes do
   local at = 9 + 2 * (k - 4)
   redis.call('SETRANGE', KEYS[k], tonumber(ARGV[at]), ARGV[at + 1])
