@@ -3,37 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
-import os
-import signal
-import socket
-import subprocess
-import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
 from runtime.tlog import merkle
 from runtime.tlog.checkpoint import Checkpoint, open_checkpoint
-from runtime.tlog.note import Signer
+from runtime.tlog.note import Signer, Verifier
 from tests.conftest import MARKET_REGULATION, caller
+from tests.processes import Process, Processes, free_port, service_env
 
 ORIGIN = "crash.test/ledger"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _request(name: str) -> ledger_pb2.AppendRequest:
+def append_request(name: str) -> ledger_pb2.AppendRequest:
+    """An Append of the license attestation named `name` (its artefact hash is SHA-256(name))."""
     return ledger_pb2.AppendRequest(
         attestation=ledger_pb2.Attestation(
             artefact_sha256=hashlib.sha256(name.encode()).digest(),
@@ -44,62 +33,55 @@ def _request(name: str) -> ledger_pb2.AppendRequest:
     )
 
 
+async def verify_consistency(
+    stub: ledger_pb2_grpc.LedgerServiceStub, old_notes: Iterable[str], verifier: Verifier
+) -> Checkpoint:
+    """The log's checkpoint now, after checking it extends the largest of `old_notes`.
+
+    Opens every signed note with `verifier` and checks the RFC 9162 consistency proof
+    from the largest old tree to the current one; raises if either check fails.
+    """
+    old = max((open_checkpoint(note, verifier)[0] for note in old_notes), key=lambda c: c.size)
+    latest_note = (
+        await stub.GetCheckpoint(ledger_pb2.GetCheckpointRequest(), metadata=caller())
+    ).signed_note
+    latest: Checkpoint = open_checkpoint(latest_note, verifier, origin=old.origin)[0]
+    proof = await stub.GetConsistencyProof(
+        ledger_pb2.GetConsistencyProofRequest(first_size=old.size, second_size=latest.size),
+        metadata=caller(),
+    )
+    merkle.verify_consistency(
+        old.size, latest.size, list(proof.hashes), old.root_hash, latest.root_hash
+    )
+    return latest
+
+
 @pytest.fixture
-async def ledger_process(
-    redis_url: str, tmp_path: Path
-) -> AsyncIterator[tuple[Callable[[], Any], int, Path]]:
-    """Start `python -m services.ledger` as a real process; yields (spawn, port, key file)."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "REDIS_URL": redis_url,
-        "CERTFREE_DATA_DIR": str(tmp_path),
-        "CERTFREE_LEDGER_PORT": str(port),
-        "CERTFREE_LEDGER_ORIGIN": ORIGIN,
-        "CERTFREE_LEDGER_LEASE_MS": "1000",
-        "CERTFREE_LOG_LEVEL": "warning",
-    }
-    processes: list[subprocess.Popen[bytes]] = []
-
-    async def spawn() -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(  # noqa: ASYNC220 - returns at once; we poll health
-            [sys.executable, "-m", "services.ledger", "--insecure-dev"],
-            env=env,
-            stdout=subprocess.DEVNULL,  # its logs go to stderr, which pytest shows on failure
-        )
-        processes.append(process)
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            for _ in range(200):
-                with contextlib.suppress(grpc.aio.AioRpcError):
-                    await health_pb2_grpc.HealthStub(channel).Check(
-                        health_pb2.HealthCheckRequest(), timeout=0.5
-                    )
-                    return process
-                await asyncio.sleep(0.05)
-        raise TimeoutError("the ledger process did not become healthy")
-
-    yield spawn, port, tmp_path / "keys" / "ledger.key"
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            process.wait(10)
+async def ledger_process(redis_url: str, tmp_path: Path) -> AsyncIterator[tuple[Process, Path]]:
+    """`python -m services.ledger` as a process (not started yet) and its key file."""
+    port = free_port()
+    env = service_env(
+        redis_url, tmp_path, LEDGER_PORT=str(port), LEDGER_ORIGIN=ORIGIN, LEDGER_LEASE_MS="1000"
+    )
+    async with Processes() as processes:
+        yield processes.add("services.ledger", env, port), tmp_path / "keys" / "ledger.key"
 
 
 class TestCrash:
     """Every acknowledged entry is at its acknowledged index after kill -9 and restart."""
 
     async def test_kill_store_and_ledger_during_appends(
-        self, redis_server: Any, ledger_process: tuple[Callable[[], Any], int, Path]
+        self, redis_server: Any, ledger_process: tuple[Process, Path]
     ) -> None:
         """Store killed, then the ledger killed, under 8 concurrent appenders; then verify."""
         if not redis_server.can_restart:
             pytest.skip(redis_server.why_no_restart)
-        spawn, port, key_file = ledger_process
-        process = await spawn()
+        ledger, key_file = ledger_process
+        await ledger.start()
         acknowledged: dict[str, tuple[int, str]] = {}
         attempted: set[str] = set()
         running = True
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{ledger.port}") as channel:
             stub = ledger_pb2_grpc.LedgerServiceStub(channel)
 
             async def appender(worker: int) -> None:
@@ -109,7 +91,9 @@ class TestCrash:
                     number += 1
                     attempted.add(name)
                     try:
-                        response = await stub.Append(_request(name), metadata=caller(), timeout=3)
+                        response = await stub.Append(
+                            append_request(name), metadata=caller(), timeout=3
+                        )
                     except grpc.aio.AioRpcError:
                         await asyncio.sleep(0.05)
                         continue
@@ -120,9 +104,8 @@ class TestCrash:
             before_crash = dict(acknowledged)
             await redis_server.restart(hard=True)  # kill -9 the store, restart it
             await asyncio.sleep(0.7)
-            process.kill()  # kill -9 the ledger
-            process.wait(10)
-            await spawn()  # a new ledger process takes the lease once the old one expires
+            ledger.kill()  # kill -9 the ledger
+            await ledger.restart()  # the new process takes the lease once the old one expires
             await asyncio.sleep(2.0)
             running = False
             await asyncio.gather(*workers)
@@ -137,25 +120,11 @@ class TestCrash:
                 assert entry.attestation.artefact_sha256 == hashlib.sha256(name.encode()).digest()
 
             verifier = Signer.from_key_string(key_file.read_text().strip()).verifier()
-            old = max(
-                (open_checkpoint(note, verifier)[0] for _, note in before_crash.values()),
-                key=lambda c: c.size,
-            )
-            latest_note = (
-                await stub.GetCheckpoint(ledger_pb2.GetCheckpointRequest(), metadata=caller())
-            ).signed_note
-            latest: Checkpoint = open_checkpoint(latest_note, verifier, origin=ORIGIN)[0]
-            proof = await stub.GetConsistencyProof(
-                ledger_pb2.GetConsistencyProofRequest(first_size=old.size, second_size=latest.size),
-                metadata=caller(),
-            )
-            merkle.verify_consistency(
-                old.size, latest.size, list(proof.hashes), old.root_hash, latest.root_hash
-            )
+            await verify_consistency(stub, (note for _, note in before_crash.values()), verifier)
 
             # Retrying whatever was never acknowledged adds each artefact at most once.
             for name in attempted - acknowledged.keys():
-                response = await stub.Append(_request(name), metadata=caller(), timeout=5)
+                response = await stub.Append(append_request(name), metadata=caller(), timeout=5)
                 acknowledged[name] = (response.entry.index, response.checkpoint.signed_note)
             final = await stub.GetCheckpoint(ledger_pb2.GetCheckpointRequest(), metadata=caller())
             assert final.size == len(attempted)
