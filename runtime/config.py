@@ -267,6 +267,19 @@ class Settings:
         5.0,
         "How often the deadline sweeper and the commitment sampler run.",
     )
+    rate_limit_window_seconds: int = _setting(
+        "CERTFREE_RATE_LIMIT_WINDOW_SECONDS",
+        60,
+        "The window of the per-department rate limits on expensive RPCs (docs/authorisation.md); "
+        "counted in the store, so shared by every replica.",
+    )
+    rate_limits: str = _setting(
+        "CERTFREE_RATE_LIMITS",
+        "",
+        "Overrides of the per-department limits per window on expensive RPCs, comma-separated "
+        "`RPC=calls` by the RPC's short name (`IssueLicense=600,BatchAppend=0`; 0 turns a limit "
+        "off). Empty: the policy's defaults (docs/authorisation.md).",
+    )
 
     def __post_init__(self) -> None:
         for name, low, high in (
@@ -302,6 +315,9 @@ class Settings:
             raise ConfigError("CERTFREE_PROOFS_SAMPLING_RATE must be between 0 and 1")
         if not 0 < self.proofs_sweep_seconds <= 3600:
             raise ConfigError("CERTFREE_PROOFS_SWEEP_SECONDS must be in (0, 3600]")
+        if not 1 <= self.rate_limit_window_seconds <= 3600:
+            raise ConfigError("CERTFREE_RATE_LIMIT_WINDOW_SECONDS must be in [1, 3600]")
+        self.rate_limit_overrides  # noqa: B018 (parses CERTFREE_RATE_LIMITS, raising ConfigError)
         if self.log_level.lower() not in ("debug", "info", "warning", "error"):
             raise ConfigError(f"CERTFREE_LOG_LEVEL={self.log_level!r} is not a log level")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
@@ -322,6 +338,19 @@ class Settings:
     def tls_configured(self) -> bool:
         """True when the mutual-TLS files are set (servers and clients then use them)."""
         return all(_set(f) for f in (self.tls_cert_file, self.tls_key_file, self.tls_ca_file))
+
+    @property
+    def rate_limit_overrides(self) -> dict[str, int]:
+        """CERTFREE_RATE_LIMITS as RPC short name to calls per window (0: no limit)."""
+        overrides: dict[str, int] = {}
+        for item in filter(None, (part.strip() for part in self.rate_limits.split(","))):
+            name, _, calls = item.partition("=")
+            if not (name.strip().isidentifier() and calls.strip().isdigit()):
+                raise ConfigError(
+                    f"CERTFREE_RATE_LIMITS: {item!r} is not `RPC=calls` (e.g. IssueLicense=600)"
+                )
+            overrides[name.strip()] = int(calls)
+        return overrides
 
     @property
     def ledger_key_path(self) -> Path:

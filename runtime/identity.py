@@ -33,7 +33,7 @@ from cryptography import x509
 
 from genproto.certfree.common.v1 import common_pb2
 from runtime.channels import Stamp, file_stamp
-from runtime.errors import PermissionDenied, Unauthenticated
+from runtime.errors import Unauthenticated
 from runtime.logs import get_logger
 from runtime.pki import (
     PkiError,
@@ -362,18 +362,6 @@ def current_caller() -> Caller:
         return _current.get()
     except LookupError:
         raise Unauthenticated("no caller is bound to this call") from None
-
-
-def require_role(*roles: int) -> Caller:
-    """The current caller, if it acts in one of `roles`; else PermissionDenied."""
-    caller = current_caller()
-    if caller.role not in roles:
-        allowed = ", ".join(common_pb2.Role.Name(r) for r in roles)
-        raise PermissionDenied(
-            f"role {caller.role_name} may not call this RPC (allowed: {allowed})",
-            metadata={"role": caller.role_name},
-        )
-    return caller
 
 
 def select(settings: Settings, *, insecure_dev: bool) -> IdentitySource:

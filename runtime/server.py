@@ -2,9 +2,11 @@
 
 :func:`start_server` builds a ``grpc.aio`` server with deliberate limits, the
 standard health and reflection services, and :class:`RequestInterceptor`, which for
-every RPC: names it with a request id, authenticates the caller, validates the
-request against its protovalidate rules, runs the handler, maps any error to a
-rich ``google.rpc.Status``, and logs one line with the outcome.
+every RPC: names it with a request id, authenticates the caller, applies the
+authorisation policy (:mod:`runtime.policy`: the caller's role, and the calling
+department's rate on expensive RPCs), validates the request against its
+protovalidate rules, runs the handler, maps any error to a rich
+``google.rpc.Status``, and logs one line with the outcome.
 """
 
 from __future__ import annotations
@@ -24,11 +26,15 @@ from typing import Any
 import grpc
 import protovalidate
 import structlog
+from google.protobuf import duration_pb2
+from google.rpc import error_details_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
 from redis.exceptions import RedisError
 
 from runtime import identity as identity_mod
+from runtime import policy
 from runtime.channels import server_credentials
 from runtime.config import TLS_SETTINGS, ConfigError, Settings
 from runtime.errors import (
@@ -36,9 +42,11 @@ from runtime.errors import (
     FieldViolation,
     InvalidArgument,
     NotImplementedYet,
+    RateLimited,
     Unavailable,
     internal_error,
     to_grpc_status,
+    to_status_proto,
 )
 from runtime.identity import IdentitySource
 from runtime.logs import get_logger
@@ -48,7 +56,6 @@ REQUEST_ID_HEADER = "x-request-id"
 HTTP_HEADER_METADATA = {"x-http-cache-control": "cache-control"}
 """Trailing metadata a servicer may set that the gateway turns into HTTP response headers."""
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-_UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 _log = get_logger("grpc")
 
 
@@ -154,11 +161,75 @@ def _as_certfree_error(exc: BaseException, method: str, request_id: str) -> Cert
     return internal_error(request_id)
 
 
-class RequestInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    """Request id, caller, validation, error mapping and one log line, for every RPC."""
+class RetryLater(RateLimited):
+    """RESOURCE_EXHAUSTED that tells the client when to try again (a RetryInfo detail)."""
 
-    def __init__(self, identity: IdentitySource) -> None:
+    def __init__(self, message: str, *, retry_after_ms: int, metadata: Mapping[str, str]) -> None:
+        super().__init__(message, metadata=metadata)
+        self.retry_after_ms = retry_after_ms
+
+
+def _status(error: CertfreeError) -> grpc.Status:
+    if not isinstance(error, RetryLater):
+        return to_grpc_status(error)
+    proto = to_status_proto(error)
+    delay = duration_pb2.Duration()
+    delay.FromMilliseconds(error.retry_after_ms)
+    proto.details.add().Pack(error_details_pb2.RetryInfo(retry_delay=delay))
+    status: grpc.Status = rpc_status.to_status(proto)
+    return status
+
+
+# One key per department and RPC: INCR, and the first call of a window sets its expiry
+# (also repairs a key that somehow lost it). The window opens with the first call, so
+# replicas need no agreed clock. Returns the count so far and the window's time left.
+_RATE_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  left = tonumber(ARGV[1])
+end
+return {count, left}
+"""
+
+
+class RateLimiter:
+    """Per-department fixed-window counts of expensive RPCs, in the store all replicas share.
+
+    Counters need no fsync: losing one in a store crash only forgives a window.
+    """
+
+    def __init__(self, store: Store, limits: Mapping[str, int], window_seconds: int) -> None:
+        """`limits`: calls per window by full method name (:func:`runtime.policy.rate_limits`)."""
+        self._script = store.redis.register_script(_RATE_SCRIPT)
+        self._limits = dict(limits)
+        self._window_ms = window_seconds * 1000
+
+    async def admit(self, method: str, department: str) -> None:
+        """Count one call of `method` by `department`; RetryLater when over its limit."""
+        limit = self._limits.get(method)
+        if limit is None:
+            return
+        key = f"certfree:ratelimit:{method.lstrip('/')}:{department}"
+        count, left_ms = await self._script(keys=[key], args=[self._window_ms])
+        if int(count) > limit:
+            name = method.rsplit("/", 1)[1]
+            seconds = max(1, -(-int(left_ms) // 1000))
+            raise RetryLater(
+                f"the department made more than {limit} {name} calls in this window; "
+                f"retry in {seconds} s",
+                retry_after_ms=int(left_ms),
+                metadata={"rpc": name, "limit": str(limit)},
+            )
+
+
+class RequestInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Request id, caller, authorisation, validation, error mapping and one log line."""
+
+    def __init__(self, identity: IdentitySource, limiter: RateLimiter | None = None) -> None:
         self._identity = identity
+        self._limiter = limiter
 
     async def intercept_service(
         self,
@@ -166,8 +237,8 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(details)
-        if handler is None or details.method.startswith(_UNAUTHENTICATED_PREFIXES):
-            return handler
+        if handler is None or policy.is_public(details.method):
+            return handler  # health and reflection: probes call them without a caller
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
                 self._unary(handler.unary_unary, details.method),
@@ -189,7 +260,8 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         return handler  # certfree has no client-streaming RPCs with a single response
 
     async def _begin(self, request: Any, context: grpc.aio.ServicerContext, method: str) -> None:
-        """Bind the request's id and log context, authenticate the caller, validate the request.
+        """Bind the request's id and log context, authenticate and authorise the caller (role,
+        then rate), validate the request.
 
         For a client stream `request` is None: each message is validated as it arrives.
         """
@@ -202,6 +274,10 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         structlog.contextvars.bind_contextvars(
             caller=f"{caller.department_code}/{caller.role_name}"
         )
+        # Before validation: a caller who may not call the RPC learns nothing about its rules.
+        entry = policy.decide(method, caller.role)
+        if entry is not None and self._limiter is not None:
+            await self._limiter.admit(method, caller.department_code)
         if request is not None:
             _validate(request)
 
@@ -229,7 +305,7 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             if error.code is grpc.StatusCode.INTERNAL:
                 _log.error("rpc failed unexpectedly", exc_info=exc)
             done(error.code.name, reason=error.reason_name)
-            status = to_grpc_status(error)
+            status = _status(error)
             await context.abort(status.code, status.details, status.trailing_metadata)
         else:
             done("OK")
@@ -336,8 +412,14 @@ async def start_server(
     address: str,
     registrations: Sequence[Registration],
     identity: IdentitySource,
+    *,
+    store: Store | None = None,
 ) -> RunningServer:
     """Start a server on `address` (port 0 picks a free one) with health and reflection.
+
+    Every RPC goes through the authorisation policy (:mod:`runtime.policy`); with a
+    `store`, expensive RPCs are also rate-limited per department (without one, not).
+    Production refuses to mount a service the policy does not cover.
 
     With the ``CERTFREE_TLS_*`` settings the port takes mutual TLS only (a client
     certificate from the deployment CA is required; the files are re-read when they
@@ -345,8 +427,18 @@ async def start_server(
     """
     if not settings.tls_configured and settings.mode == "production":
         raise ConfigError(f"production mode serves gRPC over mutual TLS only: set {TLS_SETTINGS}")
+    uncovered = [r.name for r in registrations if not policy.covers(r.name)]
+    if uncovered and settings.mode == "production":
+        raise ConfigError(f"no authorisation policy covers {', '.join(uncovered)}")
+    limiter = None
+    if store is not None:
+        try:
+            limits = policy.rate_limits(settings.rate_limit_overrides)
+        except ValueError as error:
+            raise ConfigError(f"CERTFREE_RATE_LIMITS: {error}") from None
+        limiter = RateLimiter(store, limits, settings.rate_limit_window_seconds)
     server = grpc.aio.server(
-        interceptors=[RequestInterceptor(identity)], options=server_options(settings)
+        interceptors=[RequestInterceptor(identity, limiter)], options=server_options(settings)
     )
     for registration in registrations:
         registration.add(server)

@@ -1,4 +1,5 @@
-"""gRPC face of the ledger: decode, authorise, call the sequencer or the reader, encode."""
+"""gRPC face of the ledger: decode, check the department, call the sequencer or the reader,
+encode (roles are checked by the server against runtime.policy before a handler runs)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from runtime.errors import (
     PermissionDenied,
     Unavailable,
 )
-from runtime.identity import Caller, current_caller, require_role
+from runtime.identity import Caller, current_caller
 from runtime.tlog import tiles
 from runtime.tlog.checkpoint import Checkpoint
 from runtime.tlog.entry import KINDS, Entry, EntryError
@@ -38,7 +39,6 @@ from services.ledger.sequencer import (
 )
 from services.ledger.store import Fenced, LedgerStore
 
-_APPENDERS = (common_pb2.ROLE_ISSUER, common_pb2.ROLE_OFFICER, common_pb2.ROLE_SERVICE)
 HTTP_CACHE_CONTROL = "x-http-cache-control"  # a key of runtime.server.HTTP_HEADER_METADATA
 _IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -178,7 +178,7 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
         self, request: ledger_pb2.AppendRequest, context: grpc.aio.ServicerContext
     ) -> ledger_pb2.AppendResponse:
         """Append one attestation; returns once it is durable and checkpointed."""
-        submission = _submission(require_role(*_APPENDERS), request)
+        submission = _submission(current_caller(), request)
         landed = await self._submit([submission])
         (placed,) = landed.placed
         entry = Entry(
@@ -198,7 +198,7 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
         self, request: ledger_pb2.BatchAppendRequest, context: grpc.aio.ServicerContext
     ) -> ledger_pb2.BatchAppendResponse:
         """Append many attestations in order; all or none of them are written."""
-        caller = require_role(*_APPENDERS)
+        caller = current_caller()
         submissions = [
             _submission(caller, item, f"appends[{i}].attestation")
             for i, item in enumerate(request.appends)
@@ -211,7 +211,7 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
         context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[ledger_pb2.BatchAppendResponse]:
         """Pipelined bulk appends: read batches ahead while earlier ones are being fsynced."""
-        caller = require_role(*_APPENDERS)
+        caller = current_caller()
         in_flight: asyncio.Queue[asyncio.Task[Landed] | None] = asyncio.Queue(maxsize=8)
 
         async def read() -> None:

@@ -1,4 +1,8 @@
-"""gRPC face of the licenses service: decode, authorise, call Licensing, encode."""
+"""gRPC face of the licenses service: decode, call Licensing, encode.
+
+Roles are checked by the server against runtime.policy before a handler runs; the
+department rules (authority catalogue, issuing department) are Licensing's.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from runtime.errors import (
     InvalidState,
     NotFound,
 )
-from runtime.identity import current_caller, require_role
+from runtime.identity import current_caller
 from runtime.store import RevisionMismatch
 from services.licenses.licensing import Licensing, holder_token
 from services.licenses.status_list import MEDIA_TYPE
@@ -29,14 +33,6 @@ from services.licenses.verification import LicenseVerifier
 
 _BATCH_VERIFY_CONCURRENCY = 8
 _CACHE_CONTROL = "x-http-cache-control"  # a key of runtime.server.HTTP_HEADER_METADATA
-_READERS = (
-    common_pb2.ROLE_CLERK,
-    common_pb2.ROLE_OFFICER,
-    common_pb2.ROLE_ISSUER,
-    common_pb2.ROLE_INTAKE_SYSTEM,
-    common_pb2.ROLE_SERVICE,
-    common_pb2.ROLE_AUDITOR,
-)
 
 
 _T = TypeVar("_T")
@@ -77,7 +73,7 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
         self, request: licenses_pb2.IssueLicenseRequest, context: grpc.aio.ServicerContext
     ) -> licenses_pb2.IssueLicenseResponse:
         """Issue a license signed by the caller's department."""
-        caller = require_role(common_pb2.ROLE_ISSUER)
+        caller = current_caller()
         license, duplicate = await self._licensing.issue(caller, request)
         return licenses_pb2.IssueLicenseResponse(license=license, duplicate=duplicate)
 
@@ -85,7 +81,7 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
         self, request: licenses_pb2.GetLicenseRequest, context: grpc.aio.ServicerContext
     ) -> licenses_pb2.License:
         """One license, for a stated purpose; recorded in the holder's access view."""
-        caller = require_role(*_READERS)
+        caller = current_caller()
         license = await self._licensing.get(request.license_id)
         await self._licensing.record_access(
             caller,
@@ -100,7 +96,7 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
         self, request: licenses_pb2.ListHolderLicensesRequest, context: grpc.aio.ServicerContext
     ) -> licenses_pb2.ListHolderLicensesResponse:
         """A holder's licenses (the intake lookup, 免提交); recorded in the access view."""
-        caller = require_role(*_READERS)
+        caller = current_caller()
         licenses, next_token = _page(
             await self._licensing.holder_licenses(request.holder, request),
             request.page_size,
@@ -144,7 +140,7 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
         self, request: licenses_pb2.ChangeLicenseStatusRequest, context: grpc.aio.ServicerContext
     ) -> licenses_pb2.ChangeLicenseStatusResponse:
         """Move a license within the GB/T status set; attested."""
-        caller = require_role(common_pb2.ROLE_ISSUER)
+        caller = current_caller()
         license, change, duplicate = await self._licensing.change_status(caller, request)
         return licenses_pb2.ChangeLicenseStatusResponse(
             license=license, change=change, duplicate=duplicate
@@ -154,7 +150,7 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
         self, request: licenses_pb2.PresentLicenseRequest, context: grpc.aio.ServicerContext
     ) -> licenses_pb2.PresentLicenseResponse:
         """A presentation disclosing only the chosen claims, with the holder's consent."""
-        caller = require_role(*_READERS)
+        caller = current_caller()
         presentation, claims, access_id = await self._licensing.present(caller, request)
         response = licenses_pb2.PresentLicenseResponse(
             presentation=presentation, access_id=access_id
@@ -166,7 +162,7 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
         self, request: licenses_pb2.AmendLicenseRequest, context: grpc.aio.ServicerContext
     ) -> licenses_pb2.AmendLicenseResponse:
         """The next version of a license, linked to its predecessor; signed and attested."""
-        caller = require_role(common_pb2.ROLE_ISSUER)
+        caller = current_caller()
         license, predecessor, duplicate = await self._licensing.amend(caller, request)
         return licenses_pb2.AmendLicenseResponse(
             license=license, predecessor=predecessor, duplicate=duplicate
@@ -176,7 +172,7 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
         self, request: licenses_pb2.ListLicenseAccessesRequest, context: grpc.aio.ServicerContext
     ) -> licenses_pb2.ListLicenseAccessesResponse:
         """The holder's access view: who looked, when, for what purpose and case."""
-        caller = require_role(common_pb2.ROLE_AUDITOR, common_pb2.ROLE_HOLDER)
+        caller = current_caller()
         if caller.role == common_pb2.ROLE_AUDITOR and not request.HasField("purpose"):
             raise InvalidArgument(
                 "an auditor states a purpose",
@@ -262,7 +258,7 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
         self, request: licenses_pb2.RotateIssuerKeyRequest, context: grpc.aio.ServicerContext
     ) -> licenses_pb2.RotateIssuerKeyResponse:
         """A new active key for a department (operator); the old one retires, still verifying."""
-        require_role(common_pb2.ROLE_OPERATOR)
+        current_caller()
         key, previous, duplicate = await self._licensing.keys.rotate(
             request.department_code, request.algorithm, request_id=request.request_id
         )
@@ -277,7 +273,7 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
         context: grpc.aio.ServicerContext,
     ) -> licenses_pb2.MarkIssuerKeyCompromisedResponse:
         """Distrust a key's signatures from a time on (operator)."""
-        caller = require_role(common_pb2.ROLE_OPERATOR)
+        caller = current_caller()
         key = await self._licensing.keys.mark_compromised(
             request.department_code,
             request.key_id,
@@ -291,7 +287,7 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
         self, request: licenses_pb2.SignProofAnswerRequest, context: grpc.aio.ServicerContext
     ) -> licenses_pb2.SignProofAnswerResponse:
         """A proof answer signed by the caller's department (role service); not attested here."""
-        caller = require_role(common_pb2.ROLE_SERVICE)
+        caller = current_caller()
         issued, key_id = await self._licensing.sign_proof_answer(caller, request)
         return licenses_pb2.SignProofAnswerResponse(
             sd_jwt=issued.sd_jwt, key_id=key_id, sd_jwt_sha256=issued.issuer_jwt_sha256
@@ -329,7 +325,7 @@ class LicenseCatalogServicer(licenses_pb2_grpc.LicenseCatalogServiceServicer):
         self, request: licenses_pb2.UpsertLicenseTypeRequest, context: grpc.aio.ServicerContext
     ) -> licenses_pb2.UpsertLicenseTypeResponse:
         """Create or replace a license type (operator)."""
-        require_role(common_pb2.ROLE_OPERATOR)
+        current_caller()
         entry, created = await self._upsert(request.license_type, request.expected_revision)
         return licenses_pb2.UpsertLicenseTypeResponse(license_type=entry, created=created)
 
@@ -371,6 +367,6 @@ class LicenseCatalogServicer(licenses_pb2_grpc.LicenseCatalogServiceServicer):
         self, request: licenses_pb2.UpsertDepartmentRequest, context: grpc.aio.ServicerContext
     ) -> licenses_pb2.UpsertDepartmentResponse:
         """Create or replace a department (operator)."""
-        require_role(common_pb2.ROLE_OPERATOR)
+        current_caller()
         entry, created = await self._upsert(request.department, request.expected_revision)
         return licenses_pb2.UpsertDepartmentResponse(department=entry, created=created)

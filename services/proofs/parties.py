@@ -1,6 +1,6 @@
 """Who may do what to a proof request, and the checks on what callers send: pure rules.
 
-The servicer checks roles; these functions check the caller's side of one request
+The server checks roles (runtime.policy); these functions check the caller's side of one request
 (requesting department, target, answering department, overseer) and the identifiers
 and times a request carries. Nothing here touches the store or the clock.
 """
@@ -14,6 +14,7 @@ from typing import Any
 
 from genproto.certfree.common.v1 import common_pb2
 from genproto.certfree.proofs.v1 import proofs_pb2
+from runtime import policy
 from runtime.errors import FieldViolation, InvalidArgument, InvalidState, PermissionDenied
 from runtime.holders import HolderIndex
 from runtime.identity import Caller
@@ -24,11 +25,8 @@ from services.proofs.states import Action, Party
 CLOCK_SKEW = dt.timedelta(minutes=2)
 """How far in the future a consent's or commitment's ``given_at`` may lie (clock drift)."""
 
-OVERSEERS = (common_pb2.ROLE_SUPERVISOR, common_pb2.ROLE_AUDITOR)
+OVERSEERS = policy.OVERSEERS
 """Roles that read any request, history, list and statistics."""
-
-REQUESTERS = (common_pb2.ROLE_CLERK, common_pb2.ROLE_INTAKE_SYSTEM)
-"""Roles that act for the requesting department."""
 
 
 def new_id(prefix: str) -> str:

@@ -1,4 +1,7 @@
-"""gRPC face of the proofs service: decode, authorise by role, call Proofs, encode.
+"""gRPC face of the proofs service: decode, call Proofs, encode.
+
+Roles are checked by the server against runtime.policy before a handler runs; the
+department rules (requesting, addressed, party) are checked here and in parties.
 
 Requests arrive already validated against their protovalidate rules (the server's
 interceptor), so lengths, patterns and required fields are not checked again here.
@@ -17,19 +20,16 @@ import grpc
 from genproto.certfree.common.v1 import common_pb2
 from genproto.certfree.proofs.v1 import proofs_pb2, proofs_pb2_grpc
 from runtime.errors import FieldViolation, InvalidArgument, PermissionDenied
-from runtime.identity import Caller, current_caller, require_role
+from runtime.identity import Caller, current_caller
 from services.proofs import statistics
 from services.proofs.inbox import stream_inbox
-from services.proofs.parties import OVERSEERS, REQUESTERS
+from services.proofs.parties import OVERSEERS
 from services.proofs.proving import Proofs
 
 DEFAULT_PAGE = 100
 """Page size when the caller gives none."""
 
 _T = TypeVar("_T")
-_INVOLVED = (*REQUESTERS, common_pb2.ROLE_OFFICER)
-_READERS = (*_INVOLVED, *OVERSEERS)
-_OFFICER = (common_pb2.ROLE_OFFICER,)
 
 
 def offset_of(page_token: str) -> int:
@@ -70,7 +70,7 @@ class ProofServicer(proofs_pb2_grpc.ProofServiceServicer):
         self, request: proofs_pb2.CreateProofRequestRequest, context: grpc.aio.ServicerContext
     ) -> proofs_pb2.CreateProofRequestResponse:
         """Create a request; automatic routes answer at once."""
-        caller = require_role(*REQUESTERS)
+        caller = current_caller()
         created, duplicate = await self._proofs.create(caller, request)
         return proofs_pb2.CreateProofRequestResponse(request=created, duplicate=duplicate)
 
@@ -78,14 +78,14 @@ class ProofServicer(proofs_pb2_grpc.ProofServiceServicer):
         self, request: proofs_pb2.GetProofRequestRequest, context: grpc.aio.ServicerContext
     ) -> proofs_pb2.ProofRequest:
         """One request, for its two departments, supervisors and auditors."""
-        caller = require_role(*_READERS)
+        caller = current_caller()
         return await self._proofs.get(caller, request.request_id)
 
     async def ListProofRequests(
         self, request: proofs_pb2.ListProofRequestsRequest, context: grpc.aio.ServicerContext
     ) -> proofs_pb2.ListProofRequestsResponse:
         """A department's requests, filtered, most recently changed first."""
-        caller = require_role(*_READERS)
+        caller = current_caller()
         department = _department(caller, request.department_code)
         found, next_offset = await self._proofs.list_for_department(
             department,
@@ -104,7 +104,7 @@ class ProofServicer(proofs_pb2_grpc.ProofServiceServicer):
     ) -> proofs_pb2.ListHolderProofRequestsResponse:
         """Every request about a holder: auditors and supervisors (with a purpose), holders;
         the listing is recorded as an access to the holder's data."""
-        caller = require_role(*OVERSEERS, common_pb2.ROLE_HOLDER)
+        caller = current_caller()
         if caller.role in OVERSEERS and not request.HasField("purpose"):
             raise InvalidArgument(
                 "a supervisor or auditor states a purpose",
@@ -125,7 +125,7 @@ class ProofServicer(proofs_pb2_grpc.ProofServiceServicer):
         self, request: proofs_pb2.StreamInboxRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[proofs_pb2.StreamInboxResponse]:
         """The department inbox, live: new and changed requests as events, resumable by cursor."""
-        caller = require_role(*_READERS)
+        caller = current_caller()
         department = _department(caller, request.department_code)
         async for message in stream_inbox(
             self._proofs.store, department, request.direction, request.cursor
@@ -136,7 +136,7 @@ class ProofServicer(proofs_pb2_grpc.ProofServiceServicer):
         self, request: proofs_pb2.AcceptProofRequestRequest, context: grpc.aio.ServicerContext
     ) -> proofs_pb2.AcceptProofRequestResponse:
         """An officer of a target department accepts the request."""
-        caller = require_role(*_OFFICER)
+        caller = current_caller()
         accepted = await self._proofs.accept(caller, request.request_id, request.note)
         return proofs_pb2.AcceptProofRequestResponse(request=accepted)
 
@@ -144,7 +144,7 @@ class ProofServicer(proofs_pb2_grpc.ProofServiceServicer):
         self, request: proofs_pb2.AnswerProofRequestRequest, context: grpc.aio.ServicerContext
     ) -> proofs_pb2.AnswerProofRequestResponse:
         """An officer of the answering department answers, signed and attested."""
-        caller = require_role(*_OFFICER)
+        caller = current_caller()
         answered = await self._proofs.answer(caller, request)
         return proofs_pb2.AnswerProofRequestResponse(request=answered)
 
@@ -152,7 +152,7 @@ class ProofServicer(proofs_pb2_grpc.ProofServiceServicer):
         self, request: proofs_pb2.RejectProofRequestRequest, context: grpc.aio.ServicerContext
     ) -> proofs_pb2.RejectProofRequestResponse:
         """An officer of a target department rejects the request."""
-        caller = require_role(*_OFFICER)
+        caller = current_caller()
         rejected = await self._proofs.reject(caller, request)
         return proofs_pb2.RejectProofRequestResponse(request=rejected)
 
@@ -160,7 +160,7 @@ class ProofServicer(proofs_pb2_grpc.ProofServiceServicer):
         self, request: proofs_pb2.AskForMoreInfoRequest, context: grpc.aio.ServicerContext
     ) -> proofs_pb2.AskForMoreInfoResponse:
         """An officer of a target department asks the requesting department a question."""
-        caller = require_role(*_OFFICER)
+        caller = current_caller()
         asked = await self._proofs.ask_for_more_info(caller, request.request_id, request.question)
         return proofs_pb2.AskForMoreInfoResponse(request=asked)
 
@@ -168,7 +168,7 @@ class ProofServicer(proofs_pb2_grpc.ProofServiceServicer):
         self, request: proofs_pb2.SupplyMoreInfoRequest, context: grpc.aio.ServicerContext
     ) -> proofs_pb2.SupplyMoreInfoResponse:
         """The requesting department replies; the request is SUBMITTED again."""
-        caller = require_role(*REQUESTERS)
+        caller = current_caller()
         supplied = await self._proofs.supply_more_info(caller, request)
         return proofs_pb2.SupplyMoreInfoResponse(request=supplied)
 
@@ -176,7 +176,7 @@ class ProofServicer(proofs_pb2_grpc.ProofServiceServicer):
         self, request: proofs_pb2.WithdrawProofRequestRequest, context: grpc.aio.ServicerContext
     ) -> proofs_pb2.WithdrawProofRequestResponse:
         """The requesting department withdraws a request not yet answered."""
-        caller = require_role(*REQUESTERS)
+        caller = current_caller()
         withdrawn = await self._proofs.withdraw(caller, request.request_id, request.reason)
         return proofs_pb2.WithdrawProofRequestResponse(request=withdrawn)
 
@@ -184,7 +184,7 @@ class ProofServicer(proofs_pb2_grpc.ProofServiceServicer):
         self, request: proofs_pb2.CloseProofRequestRequest, context: grpc.aio.ServicerContext
     ) -> proofs_pb2.CloseProofRequestResponse:
         """The requesting department closes an answered request."""
-        caller = require_role(*REQUESTERS)
+        caller = current_caller()
         closed = await self._proofs.close(caller, request.request_id, request.note)
         return proofs_pb2.CloseProofRequestResponse(request=closed)
 
@@ -192,7 +192,7 @@ class ProofServicer(proofs_pb2_grpc.ProofServiceServicer):
         self, request: proofs_pb2.ListProofRequestEventsRequest, context: grpc.aio.ServicerContext
     ) -> proofs_pb2.ListProofRequestEventsResponse:
         """A request's history, oldest first."""
-        caller = require_role(*_READERS)
+        caller = current_caller()
         start = offset_of(request.page_token)
         size = request.page_size or DEFAULT_PAGE
         events, more = await self._proofs.events(caller, request.request_id, start, size)
@@ -204,7 +204,7 @@ class ProofServicer(proofs_pb2_grpc.ProofServiceServicer):
         self, request: proofs_pb2.RecordCommitmentRequest, context: grpc.aio.ServicerContext
     ) -> proofs_pb2.RecordCommitmentResponse:
         """The requesting department records the applicant's commitment."""
-        caller = require_role(*REQUESTERS)
+        caller = current_caller()
         recorded = await self._proofs.record_commitment(caller, request)
         return proofs_pb2.RecordCommitmentResponse(request=recorded)
 
@@ -212,7 +212,7 @@ class ProofServicer(proofs_pb2_grpc.ProofServiceServicer):
         self, request: proofs_pb2.RecordCommitmentCheckRequest, context: grpc.aio.ServicerContext
     ) -> proofs_pb2.RecordCommitmentCheckResponse:
         """An officer of an authoritative department records a commitment's check."""
-        caller = require_role(*_OFFICER)
+        caller = current_caller()
         checked = await self._proofs.record_commitment_check(caller, request)
         return proofs_pb2.RecordCommitmentCheckResponse(request=checked)
 
@@ -220,7 +220,7 @@ class ProofServicer(proofs_pb2_grpc.ProofServiceServicer):
         self, request: proofs_pb2.GetProofStatisticsRequest, context: grpc.aio.ServicerContext
     ) -> proofs_pb2.GetProofStatisticsResponse:
         """Counts per department and item, for supervisors and auditors."""
-        require_role(*OVERSEERS)
+        current_caller()
         start = (
             request.start_time.ToDatetime(tzinfo=UTC) if request.HasField("start_time") else None
         )
@@ -271,7 +271,7 @@ class ProofCatalogServicer(proofs_pb2_grpc.ProofCatalogServiceServicer):
         self, request: proofs_pb2.UpsertProofItemRequest, context: grpc.aio.ServicerContext
     ) -> proofs_pb2.UpsertProofItemResponse:
         """Create or replace a proof item (role operator)."""
-        require_role(common_pb2.ROLE_OPERATOR)
+        current_caller()
         item, created = await self._proofs.upsert_item(
             request.proof_item, request.expected_revision
         )
