@@ -15,10 +15,11 @@ import services.licenses
 import services.proofs
 from gateway.app import build_app
 from gateway.server import RunningGateway, start_gateway
-from runtime import identity
+from runtime import identity, tracing
 from runtime.config import Settings
 from runtime.logs import get_logger
 from runtime.main import Build
+from runtime.metrics import MetricsListener, start_listener
 from runtime.server import RunningServer, start_server
 from runtime.store import Store, connect
 from runtime.valkey import EmbeddedValkey
@@ -41,11 +42,14 @@ class Stack:
     embedded: EmbeddedValkey | None = None
     servers: dict[ServiceName, RunningServer] = field(default_factory=dict)
     gateway: RunningGateway | None = None
+    metrics_listener: MetricsListener | None = None
+    """The process's one ``/metrics`` listener (CERTFREE_METRICS_PORT; None when off)."""
 
     @classmethod
     async def start(cls, settings: Settings, *, insecure_dev: bool) -> Stack:
         """Start everything; on any failure stop what had started and re-raise."""
         source = identity.select(settings, insecure_dev=insecure_dev)
+        tracing.configure(settings)
         embedded = None
         url = settings.redis_url
         if not url:
@@ -63,6 +67,8 @@ class Stack:
         except BaseException:
             await stack.stop()
             raise
+        # One listener for the whole process: every service records into its one registry.
+        stack.metrics_listener = start_listener(settings)
         return stack
 
     async def _start_services(self, source: identity.IdentitySource, insecure_dev: bool) -> None:
@@ -95,11 +101,16 @@ class Stack:
             found["gateway"] = f"http://{self._connect_host}:{self.gateway.port}"
         if self.embedded is not None:
             found["store"] = self.embedded.url
+        if self.metrics_listener is not None:
+            found["metrics"] = f"http://{self._connect_host}:{self.metrics_listener.port}/metrics"
         return found
 
     async def stop(self) -> None:
         """Stop taking requests, drain in-flight ones within the grace period, stop the store."""
         grace = self.settings.grace_seconds
+        if self.metrics_listener is not None:
+            self.metrics_listener.stop()
+            self.metrics_listener = None
         if self.gateway is not None:
             await self.gateway.stop()
         for name, running in self.servers.items():

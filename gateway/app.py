@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.access import AccessLog
+from gateway.access import AccessLog, route_template
 from gateway.descriptors import Contract, load_contract
 from gateway.errors import error_status, internal_error_response, status_response
 from gateway.health import Pingable, healthz, readyz
@@ -29,6 +29,7 @@ from gateway.proxy import TranscodingRoute
 from gateway.routes import route_table
 from gateway.upstream import Upstreams, target_for
 from genproto.certfree.common.v1 import common_pb2
+from runtime import metrics, tracing
 from runtime.config import Settings
 from runtime.server import REQUEST_ID_HEADER
 
@@ -38,6 +39,11 @@ _HTTP_ERRORS: dict[int, tuple[grpc.StatusCode, int]] = {
     405: (grpc.StatusCode.UNIMPLEMENTED, common_pb2.METHOD_NOT_ALLOWED),
     413: (grpc.StatusCode.INVALID_ARGUMENT, common_pb2.BODY_TOO_LARGE),
 }
+
+
+async def _metrics(request: Request) -> Response:
+    """Prometheus text of this process's registry; public, like ``/healthz``."""
+    return Response(metrics.render(), media_type=metrics.CONTENT_TYPE)
 
 
 def _request_id(request: Request) -> str:
@@ -116,6 +122,7 @@ def build_app(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", _metrics, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
             TranscodingRoute(
                 table,
@@ -123,7 +130,12 @@ def build_app(
                 max_body_bytes=settings.max_body_bytes,
             ),
         ],
-        middleware=[Middleware(AccessLog)],
+        middleware=[
+            # Outermost: the trace and the timing cover everything the gateway does.
+            *tracing.asgi_middleware(settings, route_template),
+            Middleware(metrics.HttpMetrics, route_of=route_template),
+            Middleware(AccessLog),
+        ],
         exception_handlers={
             HTTPException: _http_error_handler(settings.max_body_bytes),
             Exception: _internal_error_handler,

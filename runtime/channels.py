@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import serialization
 
 from runtime.config import TLS_SETTINGS, ConfigError, Settings
 from runtime.logs import get_logger
+from runtime.tracing import client_interceptors
 
 _log = get_logger("tls")
 
@@ -90,19 +91,23 @@ def secure_channel(
 
     Without the TLS settings, a plain channel in development mode; in production a
     ConfigError naming the settings. The server's certificate must name the host of
-    `target` among its DNS or IP SANs (``certfree pki issue --dns``).
+    `target` among its DNS or IP SANs (``certfree pki issue --dns``). With tracing on
+    (``CERTFREE_TRACING_ENDPOINT``) every call carries the current trace as ``traceparent``.
     """
+    interceptors = client_interceptors(settings) or None
     if not settings.tls_configured:
         if settings.mode == "production":
             raise ConfigError(f"production calls services over mutual TLS: set {TLS_SETTINGS}")
-        return grpc.aio.insecure_channel(target, options=list(options))
+        return grpc.aio.insecure_channel(target, options=list(options), interceptors=interceptors)
     material = read_material(settings)
     credentials = grpc.ssl_channel_credentials(
         root_certificates=material.root_certificates,
         private_key=material.private_key,
         certificate_chain=material.certificate_chain,
     )
-    return grpc.aio.secure_channel(target, credentials, options=list(options))
+    return grpc.aio.secure_channel(
+        target, credentials, options=list(options), interceptors=interceptors
+    )
 
 
 def server_credentials(settings: Settings) -> grpc.ServerCredentials:

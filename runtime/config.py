@@ -281,12 +281,33 @@ class Settings:
         "off). Empty: the policy's defaults (docs/authorisation.md).",
     )
 
+    metrics_port: int = _setting(
+        "CERTFREE_METRICS_PORT",
+        9464,
+        "Port on which the process serves Prometheus metrics at `/metrics` (the gateway "
+        "also serves them on its own HTTP port); 0 turns the listener off.",
+    )
+    tracing_endpoint: str = _setting(
+        "CERTFREE_TRACING_ENDPOINT",
+        "",
+        "OTLP/HTTP traces URL of an OpenTelemetry collector (e.g. "
+        "`http://otel-collector:4318/v1/traces`); empty: tracing off, and OpenTelemetry "
+        "is not even imported. Needs the `tracing` extra.",
+    )
+    tracing_sample_ratio: float = _setting(
+        "CERTFREE_TRACING_SAMPLE_RATIO",
+        1.0,
+        "Share (0 to 1) of new traces recorded when tracing is on; a call that arrives "
+        "with a sampled `traceparent` is always recorded.",
+    )
+
     def __post_init__(self) -> None:
         for name, low, high in (
             ("ledger_port", 0, 65535),
             ("licenses_port", 0, 65535),
             ("proofs_port", 0, 65535),
             ("gateway_port", 0, 65535),
+            ("metrics_port", 0, 65535),
             ("max_message_bytes", 1024, 64 * 1024 * 1024),
             ("max_body_bytes", 1024, 64 * 1024 * 1024),
             ("keepalive_seconds", 1, 3600),
@@ -318,6 +339,10 @@ class Settings:
         if not 1 <= self.rate_limit_window_seconds <= 3600:
             raise ConfigError("CERTFREE_RATE_LIMIT_WINDOW_SECONDS must be in [1, 3600]")
         self.rate_limit_overrides  # noqa: B018 (parses CERTFREE_RATE_LIMITS, raising ConfigError)
+        if not 0 <= self.tracing_sample_ratio <= 1:
+            raise ConfigError("CERTFREE_TRACING_SAMPLE_RATIO must be between 0 and 1")
+        if self.tracing_endpoint and not self.tracing_endpoint.startswith(("http://", "https://")):
+            raise ConfigError("CERTFREE_TRACING_ENDPOINT must be an http(s) URL")
         if self.log_level.lower() not in ("debug", "info", "warning", "error"):
             raise ConfigError(f"CERTFREE_LOG_LEVEL={self.log_level!r} is not a log level")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):

@@ -11,7 +11,7 @@ import asyncio
 import sys
 from collections.abc import Callable
 
-from runtime import identity
+from runtime import identity, metrics, tracing
 from runtime.config import ConfigError, Settings, load
 from runtime.logs import configure, get_logger
 from runtime.server import Registration, start_server, wait_for_shutdown_signal
@@ -41,15 +41,20 @@ async def serve(
     if not settings.redis_url:
         raise ConfigError(f"REDIS_URL must be set to run {name} alone (certfree up embeds a store)")
     source = identity.select(settings, insecure_dev=insecure_dev)
+    tracing.configure(settings, service_name=f"certfree-{name}")
     store = await connect(settings.redis_url, client_name=f"certfree-{name}")
     address = f"{settings.listen_host}:{port(settings)}"
     running = await start_server(settings, address, build(settings, store), source)
     running.watch_store(store)
+    listener = metrics.start_listener(settings)
     log.info("serving", address=f"{settings.listen_host}:{running.port}")
     received = await wait_for_shutdown_signal()
     log.info("shutting down", signal=received.name, grace_seconds=settings.grace_seconds)
     await running.stop(settings.grace_seconds)
     await store.close()
+    if listener is not None:
+        listener.stop()
+    tracing.shutdown()
 
 
 def run(

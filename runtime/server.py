@@ -50,7 +50,9 @@ from runtime.errors import (
 )
 from runtime.identity import IdentitySource
 from runtime.logs import get_logger
+from runtime.metrics import rpc_done, rpc_finished, rpc_started
 from runtime.store import Store, StoreUnavailable
+from runtime.tracing import server_interceptors
 
 REQUEST_ID_HEADER = "x-request-id"
 HTTP_HEADER_METADATA = {"x-http-cache-control": "cache-control"}
@@ -286,10 +288,13 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         """Time the RPC, map whatever it raised, and log its one line before the client hears."""
         started = time.perf_counter()
         structlog.contextvars.clear_contextvars()
+        rpc_started(method)
 
         def done(outcome: str, **fields: str) -> None:
+            elapsed = time.perf_counter() - started
+            rpc_done(method, outcome, elapsed)
             structlog.contextvars.bind_contextvars(outcome=outcome, **fields)
-            _log.info("rpc", duration_ms=round((time.perf_counter() - started) * 1000, 2))
+            _log.info("rpc", duration_ms=round(elapsed * 1000, 2))
 
         try:
             yield
@@ -309,6 +314,8 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             await context.abort(status.code, status.details, status.trailing_metadata)
         else:
             done("OK")
+        finally:
+            rpc_finished(method)
 
     def _unary(self, handler: Callable[..., Any], method: str) -> Callable[..., Awaitable[Any]]:
         async def run(request: Any, context: grpc.aio.ServicerContext) -> Any:
@@ -438,7 +445,8 @@ async def start_server(
             raise ConfigError(f"CERTFREE_RATE_LIMITS: {error}") from None
         limiter = RateLimiter(store, limits, settings.rate_limit_window_seconds)
     server = grpc.aio.server(
-        interceptors=[RequestInterceptor(identity, limiter)], options=server_options(settings)
+        interceptors=[*server_interceptors(settings), RequestInterceptor(identity, limiter)],
+        options=server_options(settings),
     )
     for registration in registrations:
         registration.add(server)

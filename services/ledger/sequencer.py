@@ -21,12 +21,14 @@ import contextlib
 import dataclasses
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from runtime.logs import get_logger
+from runtime.metrics import LEDGER_BATCH, LEDGER_INTEGRATION, LEDGER_SIZE
 from runtime.tlog import merkle, tiles
 from runtime.tlog.checkpoint import Checkpoint, sign_checkpoint
 from runtime.tlog.entry import KINDS, Entry, check_fields, encode_fields
@@ -152,6 +154,8 @@ class _Pending:
     future: asyncio.Future[Landed] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+    submitted: float = field(default_factory=time.perf_counter)
+    """When the call was submitted (for the integration-latency metric)."""
 
 
 @dataclass(frozen=True)
@@ -300,6 +304,7 @@ class Sequencer:
             tail = tiles.TileID(tiles.ENTRIES, full, max(width, 1))
             bundle_length = await self._store.bundle_length(tail) if width else 0
             self._range, self._bundle_length = merkle.CompactRange(size, hashes), bundle_length
+        LEDGER_SIZE.labels(self._origin).set(size)
 
     async def _collect(self) -> list[_Pending]:
         """Calls waiting now, and those arriving within max_delay of the first, up to
@@ -375,6 +380,12 @@ class Sequencer:
             with contextlib.suppress(Exception):
                 await self._load()
             return
+        # Durable now: the oldest call of the batch waited longest.
+        LEDGER_INTEGRATION.labels(self._origin).observe(
+            time.perf_counter() - plan.batch[0].submitted
+        )
+        LEDGER_BATCH.labels(self._origin).observe(plan.tree.size - plan.base.size)
+        LEDGER_SIZE.labels(self._origin).set(plan.tree.size)
         for pending, outcome in zip(plan.batch, plan.outcomes, strict=True):
             if pending.future.done():
                 continue

@@ -39,6 +39,7 @@ from runtime.errors import (
 from runtime.holders import HolderIndex
 from runtime.identity import Caller
 from runtime.logs import get_logger
+from runtime.metrics import LICENSES_ISSUED
 from services.licenses import catalog, proof_answer, status
 from services.licenses.identifier import LicenseId, new_serial
 from services.licenses.keys import IssuerKeys, algorithm_of
@@ -203,7 +204,9 @@ class Licensing:
         request_key = f"issue:{caller.department_code}:{request.request_id}"
         earlier = await self._store.request(request_key)
         if earlier is not None:
-            return await self._replay(earlier, fingerprint), True
+            replayed = await self._replay(earlier, fingerprint)
+            LICENSES_ISSUED.labels(request.license_type_code, "duplicate").inc()
+            return replayed, True
         now = self._clock()
         valid_from = request.valid_from.ToDatetime(UTC) if request.HasField("valid_from") else now
         if request.HasField("valid_until"):
@@ -230,8 +233,12 @@ class Licensing:
             status_value=status.status_list_value(status.VALID),
         )
         if stored is not None:  # a concurrent retry won the race
-            return await self._replay(stored, fingerprint), True
-        return await self._attest_pending(license.license_id), False
+            replayed = await self._replay(stored, fingerprint)
+            LICENSES_ISSUED.labels(request.license_type_code, "duplicate").inc()
+            return replayed, True
+        issued = await self._attest_pending(license.license_id)
+        LICENSES_ISSUED.labels(request.license_type_code, "issued").inc()
+        return issued, False
 
     def _check_holder_kind(
         self, license_type: licenses_pb2.LicenseType, holder: common_pb2.HolderRef

@@ -26,6 +26,7 @@ import grpc
 from genproto.certfree.licenses.v1 import licenses_pb2
 from runtime import sdjwt
 from runtime.errors import InvalidArgument, NotFound, PermissionDenied
+from runtime.metrics import LICENSES_VERIFIED
 from runtime.signing import PublicKey, SignatureError
 from runtime.tlog.note import Verifier
 from runtime.tlog.receipt import Receipt, ReceiptError, verify_receipt
@@ -114,7 +115,17 @@ class Verification:
         order = {check: position for position, check in enumerate(self.ORDER)}
         self.response.checks.sort(key=lambda c: order[c.check])
         self.response.valid = all(c.outcome in self.GOOD for c in self.response.checks)
+        LICENSES_VERIFIED.labels(self.outcome()).inc()
         return self.response
+
+    def outcome(self) -> str:
+        """``valid``, or the first check (in order) that failed or could not be decided,
+        by its short name (``signature``, ``status`` ...): a bounded metric label."""
+        for check in self.response.checks:
+            if check.outcome not in self.GOOD:
+                name = licenses_pb2.VerificationCheck.Name(check.check)
+                return name.removeprefix("VERIFICATION_CHECK_").lower()
+        return "valid"
 
 
 Foreign = tuple[TrustedDeployment, TrustedDepartment]

@@ -52,13 +52,19 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from genproto.certfree.proofs.v1 import proofs_pb2
 from runtime.errors import CertfreeError
 from runtime.logs import get_logger
+from runtime.metrics import (
+    PROOF_REQUESTS_ESCALATED,
+    PROOF_REQUESTS_OPEN,
+    PROOF_REQUESTS_OVERDUE,
+    PROOF_SWEEP_CHANGES,
+)
 from services.proofs import states
 from services.proofs.deadlines import WorkingCalendar, sla_mark
 from services.proofs.records import SERVICE_ACTOR, Change, change, inbox_departments, millis
@@ -308,7 +314,10 @@ class Sweeper:
         while not self._stopping.is_set():
             now = self._clock()
             try:
-                await self.sweep_once(now)
+                report = await self.sweep_once(now)
+                if not report.skipped:
+                    record_sweep(report)
+                    await self.publish_metrics()
                 await self.sample_once(now)
             except asyncio.CancelledError:
                 raise
@@ -370,6 +379,26 @@ class Sweeper:
             outcomes.append(_OUTCOMES[step.event.type])
             before = step.after.SerializeToString()
         return outcomes
+
+    async def publish_metrics(self) -> OpenCounts:
+        """Refresh the proof-request gauges from the open requests, which are exactly the
+        deadline index (every request that may still expire is in it).
+
+        Run by the replica that swept, right after its sweep, so the marks are fresh; a
+        replica that skipped keeps its last values (aggregate replicas with ``max``). Cost:
+        one index read and one multi-get of the open requests, not of every request.
+        """
+        ids = await self._store.due(_FOREVER_MS, METRICS_LIMIT)
+        if len(ids) >= METRICS_LIMIT:
+            _log.warning("proof-request gauges count only the first open requests", limit=len(ids))
+        # ProofStore has no public multi-get; its private one is one MGET round trip.
+        requests = await self._store._requests([request_id.encode() for request_id in ids])
+        counts = count_open(requests)
+        for (state, mark), amount in counts.by_state_and_mark.items():
+            PROOF_REQUESTS_OPEN.labels(state, mark).set(amount)
+        PROOF_REQUESTS_OVERDUE.set(counts.overdue)
+        PROOF_REQUESTS_ESCALATED.set(counts.escalated)
+        return counts
 
     # --- sampling --------------------------------------------------------------------
 
@@ -453,3 +482,57 @@ _OUTCOMES = {
     proofs_pb2.PROOF_REQUEST_EVENT_TYPE_ESCALATED: "escalated",
     proofs_pb2.PROOF_REQUEST_EVENT_TYPE_EXPIRED: "expired",
 }
+
+
+# --- metrics ---------------------------------------------------------------------------
+
+METRICS_LIMIT = 10_000
+"""Most open requests one sweep reads for the metrics gauges; beyond it they undercount
+(and the log says so)."""
+
+_FOREVER_MS = 2**62
+_MARKS = {
+    proofs_pb2.SLA_MARK_UNSPECIFIED: "none",
+    proofs_pb2.SLA_MARK_ON_TIME: "on_time",
+    proofs_pb2.SLA_MARK_WARNING: "warning",
+    proofs_pb2.SLA_MARK_OVERDUE: "overdue",
+}
+
+
+@dataclass(frozen=True)
+class OpenCounts:
+    """Open requests (SUBMITTED, ACCEPTED, NEEDS_MORE_INFO), counted for the gauges."""
+
+    by_state_and_mark: dict[tuple[str, str], int]
+    """Requests per (state, SLA mark) label pair, every pair present (zeros included)."""
+
+    overdue: int
+    """Requests whose SLA mark is OVERDUE (red card)."""
+
+    escalated: int
+    """Requests escalated to a supervisor."""
+
+
+def _state_label(state: int) -> str:
+    return proofs_pb2.ProofRequestState.Name(state).removeprefix("PROOF_REQUEST_STATE_").lower()
+
+
+def count_open(requests: Sequence[proofs_pb2.ProofRequest]) -> OpenCounts:
+    """Count the open requests among `requests` by state and SLA mark. Pure."""
+    counts = {(_state_label(s), m): 0 for s in _TIMED for m in _MARKS.values()}
+    overdue = escalated = 0
+    for request in requests:
+        if request.state not in _TIMED:
+            continue  # finished since it was indexed; the sweep drops it from the index
+        counts[(_state_label(request.state), _MARKS.get(request.sla_mark, "none"))] += 1
+        overdue += request.sla_mark == proofs_pb2.SLA_MARK_OVERDUE
+        escalated += request.escalated
+    return OpenCounts(counts, overdue, escalated)
+
+
+def record_sweep(report: SweepReport) -> None:
+    """Count what a sweep changed (``certfree_proof_sweep_changes_total``)."""
+    for change_kind in ("sla_changed", "escalated", "expired"):
+        amount = getattr(report, change_kind)
+        if amount:
+            PROOF_SWEEP_CHANGES.labels(change_kind).inc(amount)
