@@ -4,9 +4,10 @@
     certfree ledger checkpoint | verify-receipt | verify-consistency | audit | verifier-key
     certfree keys rotate | list | compromised --department USCC
     certfree pki init | issue | revoke | crl --dir DIR
+    certfree tokens issue | list | revoke
     certfree witness --log ORIGIN=VKEY [--name NAME] [--data-dir DIR] [--port PORT]
 
-Later issues add their subcommands here (tokens, demo).
+Later issues add their subcommands here (demo).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from certfree import keys_cli, ledger_cli, pki_cli, witness
+from certfree import keys_cli, ledger_cli, pki_cli, tokens_cli, witness
 from runtime.config import ConfigError, Settings, load
 from runtime.logs import configure, get_logger
 from runtime.server import wait_for_shutdown_signal
@@ -58,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     ledger_cli.add_ledger_commands(commands)
     keys_cli.add_keys_commands(commands)
     pki_cli.add_pki_commands(commands)
+    tokens_cli.add_tokens_commands(commands)
     witness.add_witness_command(commands)
     return parser
 
@@ -87,6 +89,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(keys_cli.run(args))
     if args.command == "pki":  # offline CA files: no settings, no logging set-up
         sys.exit(pki_cli.run(args))
+    if args.command == "tokens":  # the store and the token key: its own messages
+        sys.exit(tokens_cli.run(args))
     try:
         settings = load(data_dir=getattr(args, "data_dir", None))
         configure(settings)

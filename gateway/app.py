@@ -21,17 +21,23 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.access import AccessLog, route_template
+from gateway.auth import Gatekeeper, public_department
 from gateway.descriptors import Contract, load_contract
 from gateway.errors import error_status, internal_error_response, status_response
-from gateway.health import Pingable, healthz, readyz
+from gateway.health import healthz, readyz
+from gateway.limits import BodyLimit, body_too_large_message
 from gateway.openapi import build_document
 from gateway.proxy import TranscodingRoute
-from gateway.routes import route_table
+from gateway.routes import RpcRoute, route_table
+from gateway.scopes import PUBLIC, check_table, scope_of
+from gateway.store import GatewayStore, RateLimit
 from gateway.upstream import Upstreams, target_for
 from genproto.certfree.common.v1 import common_pb2
 from runtime import metrics, tracing
-from runtime.config import Settings
+from runtime.config import ConfigError, Settings
 from runtime.server import REQUEST_ID_HEADER
+from runtime.store import Store
+from runtime.tokens import TokenKey, TokenPolicy, load_token_key
 
 # The gateway's own refusals, as google.rpc codes and stable reasons.
 _HTTP_ERRORS: dict[int, tuple[grpc.StatusCode, int]] = {
@@ -66,7 +72,7 @@ def _http_error_handler(max_body_bytes: int) -> Any:
             allowed = (exc.headers or {}).get("Allow", "")
             message = f"{request.method} is not allowed here; allowed: {allowed}"
         elif exc.status_code == 413:
-            message = f"the request body is larger than the limit of {max_body_bytes} bytes"
+            message = body_too_large_message(max_body_bytes)
             metadata["max_body_bytes"] = str(max_body_bytes)
         else:
             message = str(exc.detail)
@@ -82,20 +88,36 @@ async def _internal_error_handler(request: Request, exc: Exception) -> Response:
     return internal_error_response(_request_id(request), exc)
 
 
+def _required_scope(route: RpcRoute) -> str | None:
+    scope = scope_of(route)
+    return None if scope == PUBLIC else scope
+
+
 def build_app(
     settings: Settings,
     *,
-    store: Pingable | None,
+    store: Store | None,
     forward_dev_identity: bool,
     contract: Contract | None = None,
+    token_key: TokenKey | None = None,
+    rate_limit: RateLimit | None = None,
 ) -> Starlette:
     """The gateway app for `settings`, calling the upstreams its targets name.
 
-    `store` is pinged by ``/readyz`` (None: not checked). With `forward_dev_identity`
-    the ``x-certfree-department/-role/-subject`` headers travel to the services as
-    metadata, for their development identity source; without it they are dropped.
-    `contract` defaults to the generated descriptor set.
+    `store` is pinged by ``/readyz`` and keeps revoked tokens and rate counters; None
+    (development only) checks neither. Every API route but the public read API needs
+    a bearer token signed by `token_key` (default: ``CERTFREE_TOKEN_KEY_FILE``; see
+    gateway/auth.py). With `forward_dev_identity` (``--insecure-dev``, never in
+    production) a request without a token keeps its own ``x-certfree-department/-role/
+    -subject`` headers for the services' development identity. `rate_limit` defaults
+    to ``CERTFREE_GATEWAY_RATE_PER_MINUTE`` (0: none). `contract` defaults to the
+    generated descriptor set.
     """
+    if settings.mode == "production":
+        if forward_dev_identity:
+            raise ConfigError("--insecure-dev is refused when CERTFREE_MODE=production")
+        if store is None:
+            raise ConfigError("the gateway needs its store in production (token revocation)")
     contract = contract or load_contract()
     table = route_table(contract.services)
     upstream_services: dict[str, list[str]] = {}
@@ -105,7 +127,18 @@ def build_app(
             names.append(route.service)
     for upstream in upstream_services:
         target_for(settings, upstream)  # fail at start-up, naming the missing setting
-    document = build_document(table, contract.files)
+    check_table(table)  # a route without a scope would be open to any token: refuse to start
+    document = build_document(table, contract.files, scope_of=_required_scope)
+    if rate_limit is None and settings.gateway_rate_per_minute:
+        rate_limit = RateLimit(settings.gateway_rate_per_minute)
+    gatekeeper = Gatekeeper(
+        key=token_key or load_token_key(settings),
+        policy=TokenPolicy.of(settings),
+        store=GatewayStore(store) if store is not None else None,
+        limit=rate_limit,
+        forward_dev_identity=forward_dev_identity,
+        public_department=public_department(settings),
+    )
 
     async def openapi(request: Request) -> JSONResponse:
         return JSONResponse(document)
@@ -126,7 +159,7 @@ def build_app(
             Route("/openapi.json", openapi, methods=["GET"]),
             TranscodingRoute(
                 table,
-                forward_dev_identity=forward_dev_identity,
+                gatekeeper=gatekeeper,
                 max_body_bytes=settings.max_body_bytes,
             ),
         ],
@@ -135,6 +168,7 @@ def build_app(
             *tracing.asgi_middleware(settings, route_template),
             Middleware(metrics.HttpMetrics, route_of=route_template),
             Middleware(AccessLog),
+            Middleware(BodyLimit, max_body_bytes=settings.max_body_bytes),
         ],
         exception_handlers={
             HTTPException: _http_error_handler(settings.max_body_bytes),

@@ -10,7 +10,7 @@ counts, required) carried over. Errors reference the ``google.rpc.Status`` schem
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from google.protobuf import descriptor_pb2
@@ -22,6 +22,8 @@ from gateway.routes import RpcRoute, field_chain, is_scalar
 from genproto.buf.validate import validate_pb2
 
 OPENAPI_VERSION = "3.1.0"
+BEARER_SCHEME = "bearerAuth"
+"""The name of the bearer-token security scheme in the document."""
 _REF = "#/components/schemas/"
 _PATH_ITEM_METHODS = frozenset(
     {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -343,8 +345,13 @@ def build_document(
     *,
     title: str = "certfree gateway",
     version: str = "v1",
+    scope_of: Callable[[RpcRoute], str | None] | None = None,
 ) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of `routes`, with comments taken from `files`."""
+    """The OpenAPI 3.1 document of `routes`, with comments taken from `files`.
+
+    With `scope_of` (the scope a route's bearer token needs, None for a public route)
+    the document declares the ``bearerAuth`` scheme and each operation's requirement.
+    """
     comments = proto_comments(files)
     builder = SchemaBuilder(comments)
     paths: dict[str, dict[str, Any]] = {}
@@ -359,11 +366,26 @@ def build_document(
             operation_id = f"{route.operation_id}_{n}"
         used_ids.add(operation_id)
         item = paths.setdefault(openapi_path(route), {})
-        item[route.http_method.lower()] = _operation(builder, route, operation_id)
+        operation = _operation(builder, route, operation_id)
+        if scope_of is not None:
+            scope = scope_of(route)
+            operation["security"] = [] if scope is None else [{BEARER_SCHEME: [scope]}]
+        item[route.http_method.lower()] = operation
         service = route.method.containing_service
         tags[service.name] = {"name": service.name}
         if service.full_name in comments:
             tags[service.name]["description"] = comments[service.full_name]
+    components: dict[str, Any] = {"schemas": dict(sorted(builder.schemas.items()))}
+    if scope_of is not None:
+        components["securitySchemes"] = {
+            BEARER_SCHEME: {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "A certfree bearer token (`certfree tokens issue`); each "
+                "operation names the scope it needs (docs/security.md).",
+            }
+        }
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
@@ -374,5 +396,5 @@ def build_document(
         },
         "tags": [tags[name] for name in sorted(tags)],
         "paths": paths,
-        "components": {"schemas": dict(sorted(builder.schemas.items()))},
+        "components": components,
     }

@@ -31,6 +31,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
+from gateway.auth import Gatekeeper, Refusal
 from gateway.errors import (
     error_status,
     internal_error_response,
@@ -48,12 +49,9 @@ from gateway.transcode import (
 from gateway.upstream import Metadata, Upstreams
 from genproto.certfree.common.v1 import common_pb2
 from runtime.errors import FieldViolation
-from runtime.identity import DEPARTMENT_HEADER, ROLE_HEADER, SUBJECT_HEADER
 from runtime.server import REQUEST_ID_HEADER
 
 HTTP_BODY = "google.api.HttpBody"
-
-IDENTITY_HEADERS = (DEPARTMENT_HEADER, ROLE_HEADER, SUBJECT_HEADER)
 FIRST_EVENT_WAIT_SECONDS = 0.5
 """How long a stream's first message is awaited before the 200 and its headers go out.
 
@@ -121,10 +119,10 @@ class TranscodingRoute(BaseRoute):
     """Every transcoded RPC route, as one Starlette route."""
 
     def __init__(
-        self, table: Sequence[RpcRoute], *, forward_dev_identity: bool, max_body_bytes: int
+        self, table: Sequence[RpcRoute], *, gatekeeper: Gatekeeper, max_body_bytes: int
     ) -> None:
         self.table = list(table)
-        self.forward_dev_identity = forward_dev_identity
+        self.gatekeeper = gatekeeper
         self.max_body_bytes = max_body_bytes
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
@@ -162,26 +160,17 @@ class TranscodingRoute(BaseRoute):
             response = internal_error_response(request.state.request_id, exc)
         await response(scope, receive, send)
 
-    def _metadata(self, request: Request, request_id: str) -> list[tuple[str, str]]:
-        """gRPC metadata: the request id, and the dev identity headers when forwarded."""
-        metadata = [(REQUEST_ID_HEADER, request_id)]
-        if not self.forward_dev_identity:
-            return metadata
-        for header in IDENTITY_HEADERS:
-            value = request.headers.get(header)
-            if value is None:
-                continue
-            if not (value.isascii() and value.isprintable()):
-                raise TranscodeError(f"header {header} must be printable ASCII", field=header)
-            metadata.append((header, value))
-        return metadata
-
     async def _answer(
         self, request: Request, route: RpcRoute, path_values: dict[str, str]
     ) -> Response:
         request_id: str = request.state.request_id
         headers = {REQUEST_ID_HEADER: request_id}
         try:
+            # Who is calling comes first: an unauthenticated body is never read.
+            admitted = await self.gatekeeper.admit(request, route)
+            if isinstance(admitted, Refusal):
+                return admitted.response
+            metadata = [(REQUEST_ID_HEADER, request_id), *admitted]
             body = (
                 parse_json_body(await read_body(request, self.max_body_bytes))
                 if route.body
@@ -192,7 +181,6 @@ class TranscodingRoute(BaseRoute):
             )
             if route.server_streaming:
                 _resume_from(request, rpc_request)
-            metadata = self._metadata(request, request_id)
         except TranscodeError as error:
             violations = [FieldViolation(error.field, error.message)] if error.field else []
             status = error_status(

@@ -191,6 +191,40 @@ class Settings:
         "Optional: the deployment CA's signed CRL (PEM, `certfree pki crl`); servers re-read "
         "it when it changes and refuse revoked peers from their next call, without a restart.",
     )
+    token_key_file: Path = _setting(
+        "CERTFREE_TOKEN_KEY_FILE",
+        Path(""),
+        "The gateway's bearer-token signing key: an Ed25519 private key (PEM, `openssl "
+        "genpkey -algorithm ed25519`) or at least 32 random bytes it is derived from; empty: "
+        "`<data_dir>/keys/token.key`, created on first start in development only.",
+    )
+    token_audience: str = _setting(
+        "CERTFREE_TOKEN_AUDIENCE",
+        "certfree-gateway",
+        "The `aud` of the gateway's bearer tokens; a token for another audience is refused.",
+    )
+    token_max_hours: int = _setting(
+        "CERTFREE_TOKEN_MAX_HOURS",
+        8,
+        "Longest lifetime of a bearer token for a person (clerk, officer, auditor ...), hours.",
+    )
+    token_max_system_days: int = _setting(
+        "CERTFREE_TOKEN_MAX_SYSTEM_DAYS",
+        30,
+        "Longest lifetime of a bearer token for an intake system (role `intake`), days.",
+    )
+    token_leeway_seconds: int = _setting(
+        "CERTFREE_TOKEN_LEEWAY_SECONDS",
+        60,
+        "Clock skew allowed when the gateway checks a token's `nbf`, `iat` and `exp`.",
+    )
+    gateway_rate_per_minute: int = _setting(
+        "CERTFREE_GATEWAY_RATE_PER_MINUTE",
+        1200,
+        "Requests per minute one caller (token subject and department, else client IP) may "
+        "make, shared by all gateway replicas through the store; bursts up to a minute's "
+        "worth. 0 turns the limit off; over it the gateway answers 429 with Retry-After.",
+    )
     catalog_file: Path = _setting(
         "CERTFREE_CATALOG_FILE",
         Path(""),
@@ -317,6 +351,10 @@ class Settings:
             ("status_list_ttl_seconds", 10, 86_400),
             ("proofs_warning_before_minutes", 0, 100_000),
             ("proofs_expiry_days", 1, 3_650),
+            ("token_max_hours", 1, 24 * 366),
+            ("token_max_system_days", 1, 3_660),
+            ("token_leeway_seconds", 0, 600),
+            ("gateway_rate_per_minute", 0, 6_000_000),
         ):
             value = getattr(self, name)
             if not low <= value <= high:
@@ -349,6 +387,8 @@ class Settings:
             raise ConfigError("REDIS_URL must start with redis://, rediss:// or unix://")
         if not self.ledger_origin or any(c.isspace() for c in self.ledger_origin):
             raise ConfigError("CERTFREE_LEDGER_ORIGIN must be non-empty and contain no spaces")
+        if not self.token_audience or any(c.isspace() for c in self.token_audience):
+            raise ConfigError("CERTFREE_TOKEN_AUDIENCE must be non-empty and contain no spaces")
         if not self.public_url.startswith(("http://", "https://")) or self.public_url.endswith("/"):
             raise ConfigError("CERTFREE_PUBLIC_URL must be an http(s) URL without a trailing /")
         tls = (self.tls_cert_file, self.tls_key_file, self.tls_ca_file)
@@ -384,14 +424,17 @@ class Settings:
             return self.ledger_key_file
         return self.data_dir / "keys" / "ledger.key"
 
-    def key_path(self, name: Literal["holder_index_key", "signing_passphrase"]) -> Path:
-        """Where a secret of the licenses service is read from (its setting, or the default)."""
+    def key_path(
+        self, name: Literal["holder_index_key", "signing_passphrase", "token_key"]
+    ) -> Path:
+        """Where a secret file is read from (its setting, or the default under data_dir)."""
         configured: Path = getattr(self, f"{name}_file")
         if str(configured) not in ("", "."):
             return configured
         filename = {
             "holder_index_key": "holder-index.key",
             "signing_passphrase": "signing.passphrase",
+            "token_key": "token.key",
         }
         return self.data_dir / "keys" / filename[name]
 

@@ -1,0 +1,240 @@
+"""Who is calling the gateway, and may they: bearer tokens, scopes, revocation, rate limits.
+
+:meth:`Gatekeeper.admit` runs for every transcoded route before anything is sent
+upstream and returns the identity metadata to forward, or the refusal to answer:
+
+1. The route's scope (:mod:`gateway.scopes`). Public routes need no token; the gateway
+   forwards them as the *public caller* (role ``auditor``, subject ``public``, the
+   department of the gateway's own certificate).
+2. Otherwise ``Authorization: Bearer <token>``, verified by :mod:`runtime.tokens`
+   (signature, ``typ``, ``iss``, ``aud``, ``nbf``/``exp`` with leeway, claim rules).
+   401 ``invalid_token`` when it fails, 401 without an error code when it is missing
+   (RFC 6750 section 3.1). With ``--insecure-dev`` a request without a token keeps the
+   development identity: its own ``x-certfree-*`` headers travel on.
+3. One store round trip: is the token revoked (401), is the caller over its rate
+   (429 with ``Retry-After``; the caller is the token's department and subject, else
+   the client's address).
+4. The token's scopes must include the route's (403 ``insufficient_scope``).
+
+The identity forwarded comes from the token only: a client's own ``x-certfree-*``
+headers are never forwarded unless the gateway runs ``--insecure-dev`` without a token.
+Services trust these headers only from the gateway's certificate (runtime/identity.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import grpc
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.errors import error_status, status_response
+from gateway.routes import RpcRoute
+from gateway.scopes import PUBLIC, scope_of
+from gateway.store import GatewayStore, RateLimit
+from gateway.transcode import TranscodeError
+from genproto.certfree.common.v1 import common_pb2
+from runtime.config import ConfigError, Settings
+from runtime.identity import DEPARTMENT_HEADER, ROLE_HEADER, SUBJECT_HEADER
+from runtime.logs import get_logger
+from runtime.pki import PkiError, identity_of, load_certificates
+from runtime.server import REQUEST_ID_HEADER
+from runtime.store import StoreUnavailable
+from runtime.tokens import TokenError, TokenKey, TokenPolicy
+
+IDENTITY_HEADERS = (DEPARTMENT_HEADER, ROLE_HEADER, SUBJECT_HEADER)
+REALM = "certfree"
+PUBLIC_ROLE = "auditor"
+"""The role of the public caller: read-only oversight, the nearest to "anyone"."""
+PUBLIC_SUBJECT = "public"
+"""The subject of the public caller, in the services' logs."""
+
+Metadata = list[tuple[str, str]]
+_log = get_logger("gateway")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An answer instead of an upstream call."""
+
+    response: Response
+    """The error response, in the gateway's google.rpc.Status JSON."""
+
+
+def public_department(settings: Settings) -> str | None:
+    """The department of the gateway's own certificate (None without TLS settings);
+    ConfigError when the certificate names no certfree identity."""
+    if not settings.tls_configured:
+        return None
+    try:
+        certificate = load_certificates(settings.tls_cert_file.read_bytes())[0]
+        return identity_of(certificate).department
+    except (OSError, PkiError) as error:
+        raise ConfigError(f"CERTFREE_TLS_CERT_FILE: {error}") from None
+
+
+class Gatekeeper:
+    """The gateway's authentication, scope check and rate limit, for every API route."""
+
+    def __init__(
+        self,
+        *,
+        key: TokenKey,
+        policy: TokenPolicy,
+        store: GatewayStore | None,
+        limit: RateLimit | None,
+        forward_dev_identity: bool,
+        public_department: str | None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """`store` None skips revocation and rate checks (development only: build_app
+        refuses it in production)."""
+        self.key = key
+        self.policy = policy
+        self.store = store
+        self.limit = limit
+        self.forward_dev_identity = forward_dev_identity
+        self.public_caller: Metadata = (
+            [
+                (DEPARTMENT_HEADER, public_department),
+                (ROLE_HEADER, PUBLIC_ROLE),
+                (SUBJECT_HEADER, PUBLIC_SUBJECT),
+            ]
+            if public_department
+            else []
+        )
+        self.clock = clock
+
+    async def admit(self, request: Request, route: RpcRoute) -> Metadata | Refusal:
+        """The identity metadata to forward for `request`, or the refusal to send."""
+        scope = scope_of(route)
+        address = f"ip:{request.client.host if request.client else 'unknown'}"
+        if scope == PUBLIC:
+            forwarded = self._dev_identity(request) or self.public_caller
+            return await self._limited(request, address, None, forwarded)
+        authorization = request.headers.get("authorization")
+        if authorization is None:
+            if self.forward_dev_identity:
+                return await self._limited(request, address, None, self._dev_identity(request))
+            return _unauthenticated(request, "this route needs a bearer token", error=None)
+        try:
+            claims = self.key.verify(_bearer(authorization), self.policy, now=int(self.clock()))
+        except TokenError as error:
+            # Bad tokens count against the client's address, so guessing is rate limited too.
+            limited = await self._limited(request, address, None, [])
+            if isinstance(limited, Refusal):
+                return limited
+            return _unauthenticated(request, str(error), error="invalid_token")
+        forwarded = [
+            (DEPARTMENT_HEADER, claims.department),
+            (ROLE_HEADER, claims.role),
+            (SUBJECT_HEADER, claims.subject),
+        ]
+        caller = f"token:{claims.department}:{claims.subject}"
+        admitted = await self._limited(request, caller, claims.token_id, forwarded)
+        if isinstance(admitted, Refusal):
+            return admitted
+        if not claims.allows(scope):
+            return _refused(
+                request,
+                403,
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"the token's scopes do not include {scope}, which this route needs",
+                reason=common_pb2.ROLE_NOT_ALLOWED,
+                metadata={"scope": scope},
+                challenge=f'error="insufficient_scope", scope="{scope}"',
+            )
+        return admitted
+
+    async def _limited(
+        self, request: Request, caller: str, token_id: str | None, forwarded: Metadata
+    ) -> Metadata | Refusal:
+        """`forwarded`, unless the token is revoked or the caller over its rate."""
+        if self.store is None:
+            return forwarded
+        try:
+            admission = await self.store.admit(token_id=token_id, caller=caller, limit=self.limit)
+        except StoreUnavailable:
+            return _refused(
+                request,
+                503,
+                grpc.StatusCode.UNAVAILABLE,
+                "the gateway cannot check tokens: its store did not answer; retry",
+                reason=common_pb2.BACKEND_UNAVAILABLE,
+            )
+        if admission.revoked:
+            return _unauthenticated(request, "the token has been revoked", error="invalid_token")
+        if admission.retry_after_ms:
+            seconds = admission.retry_after_seconds
+            return _refused(
+                request,
+                429,
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"too many requests from this caller; retry after {seconds} s",
+                reason=common_pb2.RATE_LIMITED,
+                metadata={"retry_after_seconds": str(seconds)},
+                headers={"Retry-After": str(seconds)},
+            )
+        return forwarded
+
+    def _dev_identity(self, request: Request) -> Metadata:
+        """The request's own x-certfree-* headers, with --insecure-dev only."""
+        if not self.forward_dev_identity:
+            return []
+        metadata: Metadata = []
+        for header in IDENTITY_HEADERS:
+            value = request.headers.get(header)
+            if value is None:
+                continue
+            if not (value.isascii() and value.isprintable()):
+                raise TranscodeError(f"header {header} must be printable ASCII", field=header)
+            metadata.append((header, value))
+        return metadata
+
+
+def _bearer(authorization: str) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header (scheme case-insensitive)."""
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise TokenError("the Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+def _unauthenticated(request: Request, message: str, *, error: str | None) -> Refusal:
+    challenge = f'error="{error}", error_description="{_quoted(message)}"' if error else ""
+    return _refused(
+        request,
+        401,
+        grpc.StatusCode.UNAUTHENTICATED,
+        message,
+        reason=common_pb2.UNAUTHENTICATED_CALLER,
+        challenge=challenge,
+    )
+
+
+def _quoted(text: str) -> str:
+    # RFC 6750 section 3: error_description is %x20-21 / %x23-5B / %x5D-7E.
+    return "".join(c for c in text if c.isascii() and c.isprintable() and c not in '"\\')
+
+
+def _refused(
+    request: Request,
+    status_code: int,
+    code: grpc.StatusCode,
+    message: str,
+    *,
+    reason: int,
+    metadata: dict[str, str] | None = None,
+    challenge: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Refusal:
+    sent = {REQUEST_ID_HEADER: str(getattr(request.state, "request_id", "")), **(headers or {})}
+    if challenge is not None:
+        sent["WWW-Authenticate"] = f'Bearer realm="{REALM}"' + (
+            f", {challenge}" if challenge else ""
+        )
+    status = error_status(code, message, reason=reason, metadata=metadata)
+    return Refusal(status_response(status, status_code=status_code, headers=sent))
