@@ -443,7 +443,9 @@ class TestServerSentEvents:
         http: httpx.AsyncClient, cursor: str, last_event_id: str = ""
     ) -> tuple[int, str, list[str]]:
         params = {"cursor": cursor} if cursor else {}
-        headers = {**IDENTITY, **({"Last-Event-ID": last_event_id} if last_event_id else {})}
+        # An officer: StreamInbox is for the departments' readers (docs/authorisation.md).
+        reader = {**IDENTITY, "x-certfree-role": "officer"}
+        headers = {**reader, **({"Last-Event-ID": last_event_id} if last_event_id else {})}
         async with http.stream(
             "GET", "/v1/proof-requests:streamInbox", params=params, headers=headers
         ) as response:
