@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from certfree import keys_cli, ledger_cli, pki_cli, tokens_cli, witness
+from certfree import demo, keys_cli, ledger_cli, pki_cli, tokens_cli, witness
 from runtime.config import ConfigError, Settings, load
 from runtime.logs import configure, get_logger
 from runtime.server import wait_for_shutdown_signal
@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     pki_cli.add_pki_commands(commands)
     tokens_cli.add_tokens_commands(commands)
     witness.add_witness_command(commands)
+    demo.add_demo_command(commands)
     return parser
 
 
@@ -89,6 +90,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(keys_cli.run(args))
     if args.command == "pki":  # offline CA files: no settings, no logging set-up
         sys.exit(pki_cli.run(args))
+    if args.command == "demo":  # an HTTP client of a running stack: its own output
+        sys.exit(demo.run(args))
     if args.command == "tokens":  # the store and the token key: its own messages
         sys.exit(tokens_cli.run(args))
     try:
