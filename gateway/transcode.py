@@ -11,6 +11,7 @@ numbers, base64 for bytes; only booleans are converted here.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -140,9 +141,27 @@ def request_message(
     except _DECODE_ERRORS as error:
         text = " ".join(str(error).split())
         raise TranscodeError(
-            f"the request does not match {route.method.input_type.name}: {text}"
+            f"the request does not match {route.method.input_type.name}: {text}",
+            field=_field_of(text),
         ) from None
     return request
+
+
+_FAILED_FIELD = re.compile(r"Failed to parse (\w+) field")
+_NO_SUCH_FIELD = re.compile(r'has no field named "([^"]+)" at "([^"]*)"')
+
+
+def _field_of(parse_error: str) -> str:
+    """The field path (JSON names, dotted) a json_format ParseError is about, or ''.
+
+    json_format says ``Failed to parse a field: Failed to parse b field: ...`` for a bad
+    value and ``... has no field named "x" at "Request.a"`` for an unknown name.
+    """
+    unknown = _NO_SUCH_FIELD.search(parse_error)
+    if unknown:
+        parents = unknown.group(2).split(".")[1:]  # drop the request message's own name
+        return ".".join([*parents, unknown.group(1)])
+    return ".".join(_FAILED_FIELD.findall(parse_error))
 
 
 def message_json(msg: message.Message) -> Any:
