@@ -16,10 +16,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from certfree.stack import Stack
 from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
+from genproto.certfree.licenses.v1 import licenses_pb2
 from genproto.certfree.proofs.v1 import proofs_pb2, proofs_pb2_grpc
 from runtime import metrics
 from runtime.config import Settings
 from runtime.metrics import MetricsListener
+from services.licenses.verification import Verification
 from services.proofs.sweeper import count_open
 from tests.conftest import caller
 from tests.test_ledger import append_many, attestation
@@ -271,3 +273,30 @@ class TestOpenCounts:
         assert counts.by_state_and_mark[("needs_more_info", "warning")] == 0
         assert sum(counts.by_state_and_mark.values()) == 2
         assert (counts.overdue, counts.escalated) == (1, 1)
+
+
+class TestLicenseCounters:
+    """VerifyLicense results are counted by their first failing check, or as valid."""
+
+    def test_first_failed_check_names_the_outcome(self) -> None:
+        """A failed signature counts as `signature`; checks skipped after it do not count."""
+        before = parse(metrics.render().decode())
+        run = Verification()
+        run.passed(licenses_pb2.VERIFICATION_CHECK_FORMAT)
+        run.passed(licenses_pb2.VERIFICATION_CHECK_ISSUER_KEY)
+        run.failed(licenses_pb2.VERIFICATION_CHECK_SIGNATURE, "the signature does not verify")
+        run.finish()
+        assert run.outcome() == "signature"
+        after = parse(metrics.render().decode())
+        name = "certfree_licenses_verified_total"
+        assert (
+            value(after, name, outcome="signature") - value(before, name, outcome="signature") == 1
+        )
+
+    def test_all_checks_passing_is_valid(self) -> None:
+        """Passed or not-applicable checks throughout: outcome `valid`."""
+        run = Verification()
+        for check in Verification.ORDER:
+            run.passed(check)
+        assert run.finish().valid
+        assert run.outcome() == "valid"
