@@ -288,8 +288,12 @@ async def _sse_messages(response: httpx.Response) -> AsyncIterator[dict[str, Any
             data, event = [], "message"
 
 
+def _rfc3339(instant: datetime) -> str:
+    return instant.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return _rfc3339(datetime.now(UTC))
 
 
 def _consent(agent: str, given_by: str = "CONSENT_GIVER_AUTHORISED_AGENT") -> dict[str, Any]:
@@ -356,8 +360,11 @@ class Demo:
         """Run `action` as a step: its figures when it passes, what failed when not."""
         try:
             figures = await action
-        except (StepFailed, ApiError) as error:
+        except (StepFailed, ApiError, httpx.HTTPError) as error:
             self.failed(label, str(error))
+            raise StepFailed(label) from error
+        except KeyError as error:  # the API answered, but not in the shape the contract says
+            self.failed(label, f"the response lacks the field {error}")
             raise StepFailed(label) from error
         self.passed(label, **figures)
 
@@ -372,20 +379,18 @@ class Demo:
 
         seed = load_seed(LICENSE_SAMPLE)
         items = load_catalog(PROOF_SAMPLE)
-        wanted: list[tuple[str, str, str, Any]] = []
+        wanted: list[tuple[str, str, Any]] = []
         for department in seed.departments:
             if department.code in NEEDED_DEPARTMENTS:
-                wanted.append(("/v1/departments/", department.code, "department", department))
+                wanted.append(("/v1/departments/", department.code, department))
         for license_type in seed.license_types:
             if license_type.code in NEEDED_LICENSE_TYPES:
-                wanted.append(
-                    ("/v1/license-types/", license_type.code, "licenseType", license_type)
-                )
+                wanted.append(("/v1/license-types/", license_type.code, license_type))
         for item in items.proof_items:
             if item.code in NEEDED_PROOF_ITEMS:
-                wanted.append(("/v1/proof-items/", item.code, "proofItem", item))
+                wanted.append(("/v1/proof-items/", item.code, item))
         created = []
-        for prefix, code, _, entry in wanted:
+        for prefix, code, entry in wanted:
             try:
                 await self.gateway.call(OPERATOR, "GET", prefix + code)
                 continue
@@ -730,8 +735,7 @@ async def accept_with_gaps(demo: Demo) -> None:
     )
     text = str(item["commitment"]["text"])
     rate = item["commitment"].get("samplingRate", "the deployment's rate")
-    fulfil_by = (datetime.now(UTC) + timedelta(days=20)).isoformat(timespec="seconds")
-    fulfil_by = fulfil_by.replace("+00:00", "Z")
+    fulfil_by = _rfc3339(datetime.now(UTC) + timedelta(days=20))
     selected: str | None = None
     recorded = 0
     for round_number in range(1, SAMPLING_ROUNDS + 1):
@@ -1058,7 +1062,7 @@ async def play(
                 ok = True
             except StepFailed:
                 ok = False
-            except (ApiError, httpx.HTTPError) as error:
+            except (ApiError, httpx.HTTPError, KeyError) as error:
                 demo.failed("(unexpected)", str(error))
                 ok = False
             reporter.summary(number, ok, time.perf_counter() - started)
