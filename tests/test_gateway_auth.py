@@ -29,6 +29,7 @@ from gateway.app import build_app
 from gateway.descriptors import load_contract
 from gateway.routes import route_table
 from gateway.scopes import PUBLIC, SCOPE_DESCRIPTIONS, SCOPES
+from gateway.scopes import render_table as render_scope_table
 from gateway.server import RunningGateway, start_gateway
 from gateway.store import RateLimit
 from runtime import identity
@@ -418,6 +419,10 @@ class TestConfiguration:
         names = {route.method.full_name for route in table}
         assert names == set(SCOPES)
         assert set(SCOPES.values()) == {*SCOPE_DESCRIPTIONS, PUBLIC}
+
+    def test_security_doc_shows_the_scope_table(self) -> None:
+        table = render_scope_table(route_table(load_contract().services))
+        assert table in (Path(__file__).parent.parent / "docs" / "security.md").read_text()
 
     def test_production_refuses_dev_identity_and_no_store(self, deployment: Deployment) -> None:
         with pytest.raises(ConfigError, match="--insecure-dev"):
