@@ -78,7 +78,9 @@ class Stack:
             address = f"{self.settings.listen_host}:{port}"
             # Later services call earlier ones at the ports actually bound (port 0 in tests).
             settings = dataclasses.replace(self.settings, **targets)  # type: ignore[arg-type]
-            running = await start_server(settings, address, build(settings, self.store), source)
+            running = await start_server(
+                settings, address, build(settings, self.store), source, store=self.store
+            )
             running.watch_store(self.store)
             self.servers[name] = running
             targets[f"{name}_target"] = f"{self._connect_host}:{running.port}"

@@ -14,7 +14,7 @@ import sys
 
 from gateway.app import build_app
 from gateway.server import GatewayStartError, start_gateway
-from runtime import identity
+from runtime import identity, metrics
 from runtime.config import ConfigError, load
 from runtime.logs import configure, get_logger
 from runtime.main import parse_common_args
@@ -40,9 +40,12 @@ async def serve(insecure_dev: bool) -> None:
         except (OSError, GatewayStartError) as error:
             address = f"{settings.listen_host}:{settings.gateway_port}"
             raise SystemExit(f"certfree gateway: cannot serve on {address}: {error}") from None
+        listener = metrics.start_listener(settings)
         received = await wait_for_shutdown_signal()
         log.info("shutting down", signal=received.name, grace_seconds=settings.grace_seconds)
         await running.stop()
+        if listener is not None:
+            listener.stop()
     finally:
         await store.close()
 

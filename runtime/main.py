@@ -44,7 +44,7 @@ async def serve(
     tracing.configure(settings, service_name=f"certfree-{name}")
     store = await connect(settings.redis_url, client_name=f"certfree-{name}")
     address = f"{settings.listen_host}:{port(settings)}"
-    running = await start_server(settings, address, build(settings, store), source)
+    running = await start_server(settings, address, build(settings, store), source, store=store)
     running.watch_store(store)
     listener = metrics.start_listener(settings)
     log.info("serving", address=f"{settings.listen_host}:{running.port}")

@@ -9,8 +9,8 @@ import grpc
 import pytest
 
 from runtime.config import Settings, load
-from runtime.identity import DEPARTMENT_HEADER, ROLE_HEADER, DevIdentity
-from runtime.server import RunningServer, start_server
+from runtime.identity import DEPARTMENT_HEADER, ROLE_HEADER, DevIdentity, IdentitySource
+from runtime.server import Registration, RunningServer, start_server
 from runtime.store import Store
 
 pytest_plugins = ["tests.redis_server"]
@@ -30,6 +30,7 @@ def settings(tmp_path: Path) -> Settings:
         licenses_port=0,
         proofs_port=0,
         gateway_port=0,
+        metrics_port=0,
         grace_seconds=3.0,
     )
 
@@ -48,7 +49,9 @@ async def start_ledger(settings: Settings, store: Store) -> AsyncIterator[Callab
 
     started: list[RunningServer] = []
 
-    async def start(registrations: list | None = None, identity: object = None) -> RunningServer:
+    async def start(
+        registrations: list[Registration] | None = None, identity: IdentitySource | None = None
+    ) -> RunningServer:
         running = await start_server(
             settings,
             "127.0.0.1:0",
