@@ -221,6 +221,7 @@ class TestLedgerFailover:
                 late = {replica for at, replica in answered_at.values() if at > killed_at + 0.1}
                 assert late == {1 - sequencer}, "after the kill only the standby appends"
                 assert set(seen) <= RETRYABLE, f"clients saw {dict(seen)}"
+                assert seen["UNAVAILABLE"], "the kill met calls, which were refused retryably"
 
                 survivor = stubs[1 - sequencer]
                 final = await survivor.GetCheckpoint(
@@ -305,6 +306,7 @@ class TestProofsKilled:
                     await grown(acknowledged, by=AFTER_RESTART)
 
                 assert set(seen) <= RETRYABLE, f"clerks saw {dict(seen)}"
+                assert seen["UNAVAILABLE"], "the kill met calls, which were refused retryably"
                 listed: list[proofs_pb2.ProofRequest] = []
                 token = ""
                 while True:
@@ -401,6 +403,7 @@ class TestGatewayKilled:
 
             unexpected = {k for k in seen if k != OK and not k.startswith("connection error")}
             assert not unexpected - {"HTTP 502", "HTTP 503", "HTTP 504"}, f"saw {dict(seen)}"
+            assert len(seen) > 1, "the kill met requests, which failed retryably"
             async with channel(licenses) as opened:
                 stub = licenses_pb2_grpc.LicenseServiceStub(opened)
                 found = await for_each(lambda h: holder_licenses(stub, h), acknowledged)
