@@ -294,6 +294,14 @@ def overlay(request: pytest.FixtureRequest) -> str:
     return name
 
 
+@pytest.fixture(params=[o for o in OVERLAYS if not o.endswith("managed-redis")])
+def valkey_overlay(request: pytest.FixtureRequest) -> str:
+    """Each overlay that runs Valkey in the cluster (not the managed-store one)."""
+    name: str = request.param
+    rendered(name)
+    return name
+
+
 class TestCertfreeProcesses:
     """The four processes run production identity, with native health probes."""
 
@@ -444,11 +452,10 @@ class TestStore:
         if overlay.startswith("prod"):
             assert valkey["spec"]["replicas"] == 2
 
-    def test_valkey_image_has_waitaof(self, overlay: str) -> None:
+    def test_valkey_image_has_waitaof(self, valkey_overlay: str) -> None:
         """The store must be Valkey >= 7.2 (WAITAOF), ARCHITECTURE.md "Facts"."""
-        valkey = _find(overlay, "StatefulSet", "certfree-valkey")
-        if valkey is None:
-            pytest.skip("managed store")
+        valkey = _find(valkey_overlay, "StatefulSet", "certfree-valkey")
+        assert valkey is not None
         image = valkey["spec"]["template"]["spec"]["containers"][0]["image"]
         match = re.fullmatch(r"valkey/valkey:(\d+)\.(\d+)[.\w-]*", image)
         assert match is not None, image
@@ -507,11 +514,14 @@ class TestNetworkPolicies:
         assert allowed == {(a, b, GRPC_PORTS[b]) for a, b in CALLS}
 
     @pytest.mark.parametrize("direction", ["Ingress", "Egress"])
-    def test_only_certfree_and_replicas_reach_the_store(self, overlay: str, direction: str) -> None:
-        """Every certfree process reaches Valkey on 6379, and Valkey its own replicas."""
-        if _find(overlay, "StatefulSet", "certfree-valkey") is None:
-            pytest.skip("managed store: reached by address range")
-        allowed = {(a, b, port) for a, b, port in _allowed(overlay, direction) if b == "valkey"}
+    def test_only_certfree_and_replicas_reach_the_store(
+        self, valkey_overlay: str, direction: str
+    ) -> None:
+        """Every certfree process reaches Valkey on 6379, and Valkey its own replicas (the
+        managed store is reached by address range instead)."""
+        allowed = {
+            (a, b, port) for a, b, port in _allowed(valkey_overlay, direction) if b == "valkey"
+        }
         callers = {*APPS, "valkey"}
         assert allowed == {(app, "valkey", STORE_PORT) for app in callers}
 
