@@ -17,7 +17,7 @@ from typing import Any
 import grpc
 from google.protobuf import descriptor_pool, json_format
 from google.protobuf.message import DecodeError
-from google.rpc import status_pb2
+from google.rpc import error_details_pb2, status_pb2
 from starlette.responses import JSONResponse
 
 from genproto.certfree.common.v1 import common_pb2
@@ -123,11 +123,18 @@ def status_response(
     status_code: int | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    """The HTTP response for `status`: its mapped HTTP status unless one is given."""
+    """The HTTP response for `status`: its mapped HTTP status unless one is given, and a
+    ``Retry-After`` (whole seconds, rounded up) when the status carries a RetryInfo."""
+    headers = dict(headers or {})
+    retry = error_details_pb2.RetryInfo()
+    for detail in status.details:
+        if "Retry-After" not in headers and detail.Unpack(retry):
+            delay = retry.retry_delay.seconds + (retry.retry_delay.nanos > 0)
+            headers["Retry-After"] = str(max(delay, 1))
     return JSONResponse(
         status_json(status),
         status_code=status_code or http_status(status.code),
-        headers=dict(headers or {}),
+        headers=headers,
     )
 
 
