@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
-from runtime.channels import secure_channel
 from runtime.config import Settings
-from runtime.identity import DEPARTMENT_HEADER, ROLE_HEADER, SUBJECT_HEADER
+from runtime.upstream import ServiceCaller
 
 LICENSE_ISSUED = ledger_pb2.ATTESTATION_KIND_LICENSE_ISSUED
 LICENSE_STATUS_CHANGED = ledger_pb2.ATTESTATION_KIND_LICENSE_STATUS_CHANGED
@@ -31,30 +30,13 @@ class Attested:
     receipt: str
 
 
-class LedgerClient:
+class LedgerClient(ServiceCaller):
     """Appends attestations as a service (role service, for the signing department)."""
 
     def __init__(self, settings: Settings, subject: str) -> None:
-        """Open a channel to the ledger service the settings name (``target("ledger")``):
-        mutual TLS with this service's own certificate when the settings configure it."""
-        self._channel = secure_channel(settings.target("ledger"), settings)
+        """A client of the ledger the settings name (``target("ledger")``)."""
+        super().__init__(settings, "ledger", subject)
         self._stub = ledger_pb2_grpc.LedgerServiceStub(self._channel)
-        self._timeout = settings.upstream_timeout_seconds
-        self._subject = subject
-
-    async def close(self) -> None:
-        """Close the channel."""
-        await self._channel.close()
-
-    def _metadata(self, department: str) -> tuple[tuple[str, str], ...]:
-        # Over mutual TLS the role comes from this service's certificate (role service) and
-        # these headers only name the department it acts for; with --insecure-dev they are
-        # the whole identity (runtime.identity).
-        return (
-            (DEPARTMENT_HEADER, department),
-            (ROLE_HEADER, "service"),
-            (SUBJECT_HEADER, self._subject),
-        )
 
     async def lookup(self, kind: int, artefact_sha256: bytes, department: str) -> int:
         """The index of the entry attesting `artefact_sha256` as `kind`; AioRpcError if none."""

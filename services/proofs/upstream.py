@@ -20,7 +20,6 @@ import grpc
 
 from genproto.certfree.common.v1 import common_pb2
 from genproto.certfree.licenses.v1 import licenses_pb2, licenses_pb2_grpc
-from runtime.channels import secure_channel
 from runtime.config import Settings
 from runtime.errors import (
     CertfreeError,
@@ -30,7 +29,7 @@ from runtime.errors import (
     PermissionDenied,
     Unavailable,
 )
-from runtime.identity import DEPARTMENT_HEADER, ROLE_HEADER, SUBJECT_HEADER
+from runtime.upstream import ServiceCaller
 
 PAGE_SIZE = 500
 """Licenses asked for per page of the holder lookup (the contract's largest page)."""
@@ -56,29 +55,13 @@ def _translate(error: grpc.aio.AioRpcError, what: str) -> CertfreeError:
     )
 
 
-class LicensesClient:
+class LicensesClient(ServiceCaller):
     """Calls the licenses service as role service, for a department."""
 
     def __init__(self, settings: Settings, subject: str) -> None:
-        """Open a channel to the licenses service the settings name (``target("licenses")``):
-        mutual TLS with this service's own certificate when the settings configure it."""
-        self._channel = secure_channel(settings.target("licenses"), settings)
+        """A client of the licenses service the settings name (``target("licenses")``)."""
+        super().__init__(settings, "licenses", subject)
         self._stub = licenses_pb2_grpc.LicenseServiceStub(self._channel)
-        self._timeout = settings.upstream_timeout_seconds
-        self._subject = subject
-
-    async def close(self) -> None:
-        """Close the channel."""
-        await self._channel.close()
-
-    def _metadata(self, department: str) -> tuple[tuple[str, str], ...]:
-        # Over mutual TLS the role comes from this service's certificate and these headers
-        # only name the department it acts for, as in runtime.attestation.
-        return (
-            (DEPARTMENT_HEADER, department),
-            (ROLE_HEADER, "service"),
-            (SUBJECT_HEADER, self._subject),
-        )
 
     async def list_holder_licenses(
         self,
