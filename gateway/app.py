@@ -27,6 +27,7 @@ from gateway.errors import error_status, internal_error_response, status_respons
 from gateway.health import healthz, readyz
 from gateway.limits import BodyLimit, body_too_large_message
 from gateway.openapi import build_document
+from gateway.pages import page_routes
 from gateway.proxy import TranscodingRoute
 from gateway.routes import RpcRoute, route_table
 from gateway.scopes import PUBLIC, check_table, scope_of
@@ -157,6 +158,7 @@ def build_app(
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", _metrics, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
+            *page_routes(dev_identity=forward_dev_identity),  # the pages: static, then the API
             TranscodingRoute(
                 table,
                 gatekeeper=gatekeeper,

@@ -1,0 +1,6 @@
+// The officer page (placeholder: the page's engineer replaces it). Common top bar only.
+
+import { header } from "./app.js";
+
+header("page.officer");
+document.body.dataset.ready = "true";
