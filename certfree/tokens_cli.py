@@ -11,6 +11,9 @@ store and prints the token on stdout, alone, so ``TOKEN=$(certfree tokens issue 
 works; what it is goes to stderr. The token is shown this once: ``list`` shows metadata
 only. ``revoke`` refuses the token at every gateway replica from its next request.
 
+``--dpop-jkt`` binds the token to a client's key (RFC 9449 DPoP; docs/security.md):
+a thief of the token cannot use it without that key.
+
 The store is ``REDIS_URL``, else the embedded store under the data directory: the one a
 running ``certfree up`` serves, or, when none runs, started for the command and stopped.
 
@@ -80,6 +83,12 @@ def add_tokens_commands(subparsers: Any) -> None:
     lifetime = issue.add_mutually_exclusive_group(required=True)
     lifetime.add_argument("--days", type=float, help="lifetime in days (systems: up to 30)")
     lifetime.add_argument("--hours", type=float, help="lifetime in hours (people: up to 8)")
+    issue.add_argument(
+        "--dpop-jkt",
+        metavar="THUMBPRINT",
+        help="bind the token to the client key with this RFC 7638 JWK thumbprint: the "
+        "gateway then wants a DPoP proof (RFC 9449) signed by that key with every request",
+    )
 
     listing = commands.add_parser("list", parents=[where], help="tokens not yet expired")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -156,6 +165,7 @@ async def _issue(args: argparse.Namespace, settings: Settings, store: GatewaySto
         scopes=args.scope,
         lifetime=lifetime,
         now=datetime.now(UTC),
+        dpop_jkt=args.dpop_jkt,
     )
     token = key.mint(claims)
     await store.record_issued(claims)

@@ -16,6 +16,14 @@ upstream and returns the identity metadata to forward, or the refusal to answer:
    the client's address).
 4. The token's scopes must include the route's (403 ``insufficient_scope``).
 
+A token bound to a client key (``cnf.jkt``, RFC 9449 DPoP) passes step 2 only as
+``Authorization: DPoP <token>`` with exactly one ``DPoP`` header holding a proof that
+:func:`runtime.dpop.check_proof` accepts for this request's method and URL; as
+``Bearer`` it is 401 ``invalid_token``, with a bad proof 401 ``invalid_dpop_proof``
+(RFC 9449 section 7.1), both challenged with the ``DPoP`` scheme. Step 3's round trip
+also records the proof's ``jti``: a proof seen before is 401 ``invalid_dpop_proof``.
+An unbound token presented as ``DPoP`` is refused: it proves nothing.
+
 The identity forwarded comes from the token only: a client's own ``x-certfree-*``
 headers are never forwarded unless the gateway runs ``--insecure-dev`` without a token.
 Services trust these headers only from the gateway's certificate (runtime/identity.py).
@@ -34,10 +42,11 @@ from starlette.responses import Response
 from gateway.errors import error_status, status_response
 from gateway.routes import RpcRoute
 from gateway.scopes import PUBLIC, scope_of
-from gateway.store import GatewayStore, RateLimit
+from gateway.store import GatewayStore, ProofUse, RateLimit
 from gateway.transcode import TranscodeError
 from genproto.certfree.common.v1 import common_pb2
 from runtime.config import ConfigError, Settings
+from runtime.dpop import ALGORITHMS, PROOF_WINDOW_SECONDS, DpopError, DpopProof, check_proof
 from runtime.identity import DEPARTMENT_HEADER, ROLE_HEADER, SUBJECT_HEADER
 from runtime.logs import get_logger
 from runtime.pki import PkiError, identity_of, load_certificates
@@ -47,6 +56,10 @@ from runtime.tokens import TokenError, TokenKey, TokenPolicy
 
 IDENTITY_HEADERS = (DEPARTMENT_HEADER, ROLE_HEADER, SUBJECT_HEADER)
 REALM = "certfree"
+BEARER = "Bearer"
+DPOP = "DPoP"
+"""The two ``Authorization`` schemes (RFC 6750, RFC 9449); also their challenges'."""
+DPOP_HEADER = "dpop"
 PUBLIC_ROLE = "auditor"
 """The role of the public caller: read-only oversight, the nearest to "anyone"."""
 PUBLIC_SUBJECT = "public"
@@ -120,21 +133,37 @@ class Gatekeeper:
             if self.forward_dev_identity:
                 return await self._limited(request, address, None, self._dev_identity(request))
             return _unauthenticated(request, "this route needs a bearer token", error=None)
+        now = int(self.clock())
         try:
-            claims = self.key.verify(_bearer(authorization), self.policy, now=int(self.clock()))
+            scheme, token = _credentials(authorization)
+            claims = self.key.verify(token, self.policy, now=now)
         except TokenError as error:
-            # Bad tokens count against the client's address, so guessing is rate limited too.
-            limited = await self._limited(request, address, None, [])
-            if isinstance(limited, Refusal):
-                return limited
-            return _unauthenticated(request, str(error), error="invalid_token")
+            return await self._refuse_guess(request, address, str(error), "invalid_token")
+        proof: DpopProof | None = None
+        if claims.dpop_jkt is not None:
+            if scheme != DPOP:
+                # RFC 9449 section 7.2: a bound token sent as a bearer token is refused.
+                message = (
+                    "the token is bound to a DPoP key: send it as 'Authorization: DPoP "
+                    "<token>' with a DPoP proof header"
+                )
+                return await self._refuse_guess(request, address, message, "invalid_token", DPOP)
+            try:
+                proof = self._proof(request, token, claims.dpop_jkt, now)
+            except DpopError as error:
+                return await self._refuse_guess(
+                    request, address, str(error), "invalid_dpop_proof", DPOP
+                )
+        elif scheme == DPOP:
+            message = "the token is not bound to a DPoP key: send it as 'Bearer <token>'"
+            return await self._refuse_guess(request, address, message, "invalid_token", DPOP)
         forwarded = [
             (DEPARTMENT_HEADER, claims.department),
             (ROLE_HEADER, claims.role),
             (SUBJECT_HEADER, claims.subject),
         ]
         caller = f"token:{claims.department}:{claims.subject}"
-        admitted = await self._limited(request, caller, claims.token_id, forwarded)
+        admitted = await self._limited(request, caller, claims.token_id, forwarded, proof, now)
         if isinstance(admitted, Refusal):
             return admitted
         if not claims.allows(scope):
@@ -146,17 +175,62 @@ class Gatekeeper:
                 reason=common_pb2.ROLE_NOT_ALLOWED,
                 metadata={"scope": scope},
                 challenge=f'error="insufficient_scope", scope="{scope}"',
+                scheme=scheme,
             )
         return admitted
 
+    def _proof(self, request: Request, token: str, jkt: str, now: int) -> DpopProof:
+        """The request's one DPoP proof, checked for this request, `token` and `jkt`."""
+        proofs = request.headers.getlist(DPOP_HEADER)
+        if len(proofs) != 1:
+            raise DpopError(f"a DPoP token needs exactly one DPoP header; {len(proofs)} came")
+        # The URL as this request names it, and as the deployment publishes the gateway
+        # (CERTFREE_PUBLIC_URL, the tokens' iss): behind a TLS-terminating proxy the
+        # client signs the public one, which the gateway cannot see in the request.
+        seen = str(request.url.replace(query="", fragment=""))
+        public = self.policy.issuer + request.url.path
+        return check_proof(
+            proofs[0],
+            method=request.method,
+            url=(seen, public),
+            access_token=token,
+            jkt=jkt,
+            now=now,
+        )
+
+    async def _refuse_guess(
+        self, request: Request, address: str, message: str, error: str, scheme: str = BEARER
+    ) -> Refusal:
+        """401 `error`: a bad token or proof. It counts against the client's address, so
+        guessing is rate limited too."""
+        limited = await self._limited(request, address, None, [])
+        if isinstance(limited, Refusal):
+            return limited
+        return _unauthenticated(request, message, error=error, scheme=scheme)
+
     async def _limited(
-        self, request: Request, caller: str, token_id: str | None, forwarded: Metadata
+        self,
+        request: Request,
+        caller: str,
+        token_id: str | None,
+        forwarded: Metadata,
+        proof: DpopProof | None = None,
+        now: int = 0,
     ) -> Metadata | Refusal:
-        """`forwarded`, unless the token is revoked or the caller over its rate."""
+        """`forwarded`, unless the token is revoked, its proof used before, or the caller
+        over its rate."""
         if self.store is None:
             return forwarded
+        use = None
+        if proof is not None:
+            # Remembered until the proof's iat window has passed at this clock, plus a
+            # second for the rounding of iat and now to whole seconds.
+            remember = proof.issued_at + PROOF_WINDOW_SECONDS - now + 1
+            use = ProofUse(proof.jkt, proof.jti, remember_ms=max(1, remember) * 1000)
         try:
-            admission = await self.store.admit(token_id=token_id, caller=caller, limit=self.limit)
+            admission = await self.store.admit(
+                token_id=token_id, caller=caller, limit=self.limit, proof=use
+            )
         except StoreUnavailable:
             return _refused(
                 request,
@@ -165,8 +239,15 @@ class Gatekeeper:
                 "the gateway cannot check tokens: its store did not answer; retry",
                 reason=common_pb2.BACKEND_UNAVAILABLE,
             )
+        scheme = BEARER if proof is None else DPOP
         if admission.revoked:
-            return _unauthenticated(request, "the token has been revoked", error="invalid_token")
+            return _unauthenticated(
+                request, "the token has been revoked", error="invalid_token", scheme=scheme
+            )
+        if admission.replayed:
+            return _unauthenticated(
+                request, "the DPoP proof was already used", error="invalid_dpop_proof", scheme=DPOP
+            )
         if admission.retry_after_ms:
             seconds = admission.retry_after_seconds
             return _refused(
@@ -195,15 +276,19 @@ class Gatekeeper:
         return metadata
 
 
-def _bearer(authorization: str) -> str:
-    """The token of an ``Authorization: Bearer <token>`` header (scheme case-insensitive)."""
+def _credentials(authorization: str) -> tuple[str, str]:
+    """The scheme (:data:`BEARER` or :data:`DPOP`; case-insensitive, RFC 9110 section
+    11.1) and token of an ``Authorization`` header."""
     scheme, _, token = authorization.strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise TokenError("the Authorization header must be 'Bearer <token>'")
-    return token.strip()
+    for known in (BEARER, DPOP):
+        if scheme.lower() == known.lower() and token.strip():
+            return known, token.strip()
+    raise TokenError("the Authorization header must be 'Bearer <token>' or 'DPoP <token>'")
 
 
-def _unauthenticated(request: Request, message: str, *, error: str | None) -> Refusal:
+def _unauthenticated(
+    request: Request, message: str, *, error: str | None, scheme: str = BEARER
+) -> Refusal:
     challenge = f'error="{error}", error_description="{_quoted(message)}"' if error else ""
     return _refused(
         request,
@@ -212,6 +297,7 @@ def _unauthenticated(request: Request, message: str, *, error: str | None) -> Re
         message,
         reason=common_pb2.UNAUTHENTICATED_CALLER,
         challenge=challenge,
+        scheme=scheme,
     )
 
 
@@ -230,11 +316,14 @@ def _refused(
     metadata: dict[str, str] | None = None,
     challenge: str | None = None,
     headers: dict[str, str] | None = None,
+    scheme: str = BEARER,
 ) -> Refusal:
     sent = {REQUEST_ID_HEADER: str(getattr(request.state, "request_id", "")), **(headers or {})}
     if challenge is not None:
-        sent["WWW-Authenticate"] = f'Bearer realm="{REALM}"' + (
-            f", {challenge}" if challenge else ""
+        # RFC 9449 section 7.1: a DPoP challenge names the proof algorithms accepted.
+        algs = f', algs="{" ".join(ALGORITHMS)}"' if scheme == DPOP else ""
+        sent["WWW-Authenticate"] = (
+            f'{scheme} realm="{REALM}"' + (f", {challenge}" if challenge else "") + algs
         )
     status = error_status(code, message, reason=reason, metadata=metadata)
     return Refusal(status_response(status, status_code=status_code, headers=sent))

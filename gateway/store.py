@@ -9,9 +9,13 @@ come through it. Shared by every gateway replica, since all of them use one stor
   otherwise still be valid; it expires with the token (``exp`` plus the clock leeway).
 - ``certfree:gateway:rate:<sha256 of the caller>`` — the caller's GCRA "theoretical
   arrival time" in milliseconds of the store's clock, expiring when it is in the past.
+- ``certfree:gateway:dpop:<sha256 of the proof's key thumbprint and jti>`` — a DPoP
+  proof (RFC 9449) already used; kept while the proof could still be accepted (its
+  ``iat`` window), so a replayed proof finds it. Only a hash: RFC 9449 section 11.1.
 
-A request costs one round trip: the revocation ``EXISTS`` and the rate script travel
-in one pipeline (two keys in different slots, so not one script: Redis Cluster).
+A request costs one round trip: the revocation ``EXISTS``, the proof's ``SET NX`` and
+the rate script travel in one pipeline (keys in different slots, so not one script:
+Redis Cluster).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from runtime.tokens import TokenClaims
 ISSUED_KEY = "certfree:gateway:tokens:issued"
 REVOKED_PREFIX = "certfree:gateway:tokens:revoked:"
 RATE_PREFIX = "certfree:gateway:rate:"
+PROOF_PREFIX = "certfree:gateway:dpop:"
 
 # GCRA (the generic cell rate algorithm), one caller per key, the store's own clock so
 # that every replica agrees. KEYS[1]: the caller's key. ARGV[1]: emission interval (ms),
@@ -72,6 +77,8 @@ class Admission:
     """The token presented has been revoked."""
     retry_after_ms: int
     """0 when the rate limit admits the request, else how long to wait."""
+    replayed: bool = False
+    """The DPoP proof presented has been used before."""
 
     @property
     def retry_after_seconds(self) -> int:
@@ -123,6 +130,24 @@ class IssuedToken:
         fields = json.loads(raw)
         fields["scopes"] = tuple(fields["scopes"])
         return cls(**fields)
+
+
+@dataclass(frozen=True)
+class ProofUse:
+    """A DPoP proof presented with a request, to be remembered so it is used once."""
+
+    jkt: str
+    """The thumbprint of the key that signed it."""
+    jti: str
+    """Its ``jti``."""
+    remember_ms: int
+    """How long to remember it: until its ``iat`` window has passed."""
+
+
+def proof_key(jkt: str, jti: str) -> str:
+    """The replay key of a proof: per client key, so one client's ``jti`` values never
+    collide with another's; hashed, so a long ``jti`` costs the store nothing."""
+    return PROOF_PREFIX + hashlib.sha256(f"{jkt}:{jti}".encode()).hexdigest()[:32]
 
 
 def rate_key(caller: str) -> str:
@@ -180,15 +205,26 @@ class GatewayStore:
         return record
 
     async def admit(
-        self, *, token_id: str | None, caller: str, limit: RateLimit | None
+        self,
+        *,
+        token_id: str | None,
+        caller: str,
+        limit: RateLimit | None,
+        proof: ProofUse | None = None,
     ) -> Admission:
-        """Whether `token_id` is revoked and whether `caller` is within `limit`, in one
-        round trip (none when there is nothing to ask)."""
-        if token_id is None and limit is None:
+        """Whether `token_id` is revoked, whether `proof` was used before (it is used now),
+        and whether `caller` is within `limit`, in one round trip (none when there is
+        nothing to ask)."""
+        if token_id is None and limit is None and proof is None:
             return Admission(revoked=False, retry_after_ms=0)
         async with self.store.redis.pipeline(transaction=False) as pipe:
             if token_id is not None:
                 pipe.exists(REVOKED_PREFIX + token_id)
+            if proof is not None:
+                # SET NX answers None when the key exists: the proof was seen already.
+                pipe.set(
+                    proof_key(proof.jkt, proof.jti), b"1", nx=True, px=max(1, proof.remember_ms)
+                )
             if limit is not None:
                 interval = limit.interval_ms
                 await self._admit(
@@ -197,6 +233,8 @@ class GatewayStore:
                     client=pipe,
                 )
             replies: Sequence[int] = await pipe.execute()
-        revoked = bool(replies[0]) if token_id is not None else False
-        wait = int(replies[-1]) if limit is not None else 0
-        return Admission(revoked=revoked, retry_after_ms=wait)
+        answers = iter(replies)
+        revoked = bool(next(answers)) if token_id is not None else False
+        replayed = next(answers) is None if proof is not None else False
+        wait = int(next(answers)) if limit is not None else 0
+        return Admission(revoked=revoked, retry_after_ms=wait, replayed=replayed)

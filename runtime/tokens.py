@@ -14,6 +14,8 @@ Intake systems (and, later, people using the pages) present ``Authorization: Bea
 ``scope``       space-separated API groups (``licenses:read proofs``), RFC 9068 section 2.2.3
 ``iat nbf exp`` issued, valid from, expires (NumericDate); the lifetime is capped by role
 ``jti``         the token's id, which revocation names
+``cnf``         optional: ``{"jkt": <RFC 7638 thumbprint>}`` binds the token to a client key
+                (RFC 9449 DPoP); the gateway then wants a proof signed by that key
 ==============  ============================================================================
 
 Shortest use::
@@ -23,6 +25,10 @@ Shortest use::
     token = key.mint(policy.claims(department=..., role="intake", subject="desk-3",
                                    scopes=["proofs"], lifetime=timedelta(days=7), now=now))
     claims = key.verify(token, policy, now=now)     # TokenError says which check failed
+
+A token with ``cnf.jkt`` (``policy.claims(..., dpop_jkt=thumbprint)``) keeps it in
+:attr:`TokenClaims.dpop_jkt`; checking the client's proof of that key is
+:mod:`runtime.dpop`'s job, at the gateway.
 
 Revocation and the list of issued tokens live in the store (:mod:`gateway.store`);
 this module does no I/O beyond reading the key file.
@@ -78,6 +84,7 @@ MAX_TOKEN_CHARS = 4096
 _SUBJECT = re.compile(r"^[A-Za-z0-9._@:-]{1,128}$")  # the forwarded-subject rule of identity.py
 _SCOPE = re.compile(r"^[a-z]+(:[a-z]+)?$")
 _JTI = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_JKT = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url of a SHA-256 digest, unpadded
 _DERIVATION_INFO = b"certfree gateway bearer token signing key v1"
 _log = get_logger("tokens")
 
@@ -115,10 +122,14 @@ class TokenClaims:
     """``exp``, seconds since the epoch."""
     token_id: str
     """``jti``: what ``certfree tokens revoke`` names."""
+    dpop_jkt: str | None = None
+    """``cnf.jkt``: the RFC 7638 thumbprint of the client key the token is bound to
+    (RFC 9449 DPoP), None for a plain bearer token."""
 
     def as_jwt(self) -> dict[str, Any]:
         """The JWT claims set."""
-        return {
+        bound = {"cnf": {"jkt": self.dpop_jkt}} if self.dpop_jkt is not None else {}
+        return bound | {
             "iss": self.issuer,
             "aud": self.audience,
             "sub": self.subject,
@@ -176,9 +187,11 @@ class TokenPolicy:
         scopes: Iterable[str],
         lifetime: timedelta,
         now: datetime,
+        dpop_jkt: str | None = None,
     ) -> TokenClaims:
-        """New claims for a token valid from `now` for `lifetime`; TokenError when a value
-        breaks a rule (the message names the value's field, not a personal value)."""
+        """New claims for a token valid from `now` for `lifetime`, bound to the client key
+        whose RFC 7638 thumbprint is `dpop_jkt` when given (RFC 9449); TokenError when a
+        value breaks a rule (the message names the value's field, not a personal value)."""
         chosen = tuple(dict.fromkeys(scopes))
         seconds = int(lifetime.total_seconds())
         if seconds <= 0:
@@ -200,6 +213,7 @@ class TokenPolicy:
             not_before=issued,
             expires_at=issued + seconds,
             token_id=random_ids.token_urlsafe(16),
+            dpop_jkt=dpop_jkt,
         )
         _check_values(claims)
         return claims
@@ -229,6 +243,8 @@ def _check_values(claims: TokenClaims) -> None:
         raise TokenError("the token's jti is not a token id")
     if not claims.issued_at <= claims.not_before < claims.expires_at:
         raise TokenError("the token's iat, nbf and exp are out of order")
+    if claims.dpop_jkt is not None and not _JKT.match(claims.dpop_jkt):
+        raise TokenError("the token's cnf.jkt is not a SHA-256 JWK thumbprint (43 of base64url)")
 
 
 class TokenKey:
@@ -321,6 +337,13 @@ def _claims_of(claims: Mapping[str, Any]) -> TokenClaims:
     for name in ("iat", "nbf", "exp"):
         if isinstance(claims[name], bool) or not isinstance(claims[name], int):
             raise TokenError(f"the token's {name} claim must be a whole number")
+    confirmation = claims.get("cnf")
+    if confirmation is not None and (
+        not isinstance(confirmation, dict) or not isinstance(confirmation.get("jkt"), str)
+    ):
+        # RFC 7800 allows other confirmation methods; certfree mints only jkt, and a
+        # token bound some other way must not pass as a bearer token.
+        raise TokenError("the token's cnf claim must be an object with a jkt string")
     return TokenClaims(
         issuer=str(claims["iss"]),
         audience=audience if isinstance(audience, str) else " ".join(audience),
@@ -332,6 +355,7 @@ def _claims_of(claims: Mapping[str, Any]) -> TokenClaims:
         not_before=claims["nbf"],
         expires_at=claims["exp"],
         token_id=str(claims["jti"]),
+        dpop_jkt=None if confirmation is None else confirmation["jkt"],
     )
 
 
