@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import hiredis
 from redis import exceptions as redis_errors
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
@@ -128,6 +129,13 @@ return revision + 1
 """
 
 
+def pack(*args: bytes | str | int) -> bytes:
+    """One command in the wire protocol, packed in C by hiredis (for :meth:`Store.call_durably`)."""
+    # hiredis's stub types the tuple as one element long; any length is meant.
+    packed: bytes = hiredis.pack_command(args)  # type: ignore[arg-type]
+    return packed
+
+
 class RevisionMismatch(Exception):
     """An upsert's expected revision is not the stored one; nothing was written."""
 
@@ -205,6 +213,68 @@ class Store:
                 f"the store did not confirm the write reached its append-only file within"
                 f" {timeout_ms} ms (fsynced on {local} of {numlocal} local files)"
             )
+
+    async def call_durably(
+        self, packed: bytes, timeout_ms: int = DEFAULT_DURABLE_TIMEOUT_MS
+    ) -> Any:
+        """Run one command packed by :func:`pack` and return its reply once the
+        store has it on disk: the command and a ``WAITAOF`` behind it travel together on
+        one connection, in one round trip.
+
+        For the hot writes whose commands have thousands of arguments (the ledger's
+        commit): hiredis packs them in C, five times faster than redis-py does per call,
+        and the caller can pack while another command is in flight. WAITAOF covers the
+        writes of its own connection, which here is the command's, so no barrier is needed
+        on any fsync policy.
+
+        The command's error reply is raised as redis-py raises it (ResponseError;
+        NoScriptError for an EVALSHA the server has not loaded), after the WAITAOF reply
+        is read so the connection stays in step. A lost connection is retried like any
+        command, so the command must be safe to run twice; then StoreUnavailable, as when
+        durability is not confirmed within `timeout_ms`.
+        """
+        if timeout_ms <= 0:
+            raise ValueError("timeout_ms must be positive")  # WAITAOF 0 blocks forever
+        waitaof = pack("WAITAOF", 1, 0, timeout_ms)
+        pool = self.redis.connection_pool
+
+        async def attempt() -> tuple[Any, Any]:
+            connection = await pool.get_connection()  # type: ignore[no-untyped-call]
+            try:
+                await connection.send_packed_command([packed, waitaof])
+                try:
+                    reply: Any = await connection.read_response()
+                except redis_errors.ResponseError as error:
+                    reply = error
+                try:
+                    durable: Any = await connection.read_response()
+                except redis_errors.ResponseError as error:
+                    durable = error
+            except BaseException:
+                await connection.disconnect()
+                raise
+            finally:
+                await pool.release(connection)
+            return reply, durable
+
+        async def forget(error: Exception) -> None:
+            return None  # attempt() already dropped the broken connection
+
+        try:
+            retry = self.redis.get_retry() or _retry()
+            reply, durable = await retry.call_with_retry(attempt, forget)
+        except _UNAVAILABLE as error:
+            raise StoreUnavailable(f"the store did not answer: {error}") from error
+        if isinstance(reply, redis_errors.ResponseError):
+            raise reply
+        if isinstance(durable, redis_errors.ResponseError):
+            raise StoreUnavailable(f"the store cannot confirm durability: {durable}")
+        if durable[0] < 1:
+            raise StoreUnavailable(
+                f"the store did not confirm the write reached its append-only file within"
+                f" {timeout_ms} ms"
+            )
+        return reply
 
     async def server_version(self) -> tuple[int, int, int]:
         """The server's own version: ``valkey_version`` on Valkey, else ``redis_version``.

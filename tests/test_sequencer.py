@@ -176,6 +176,27 @@ class TestStaleView:
         assert await ledger_store.checkpoint() == "one"
         assert await ledger_store.tiles([bundle]) == [b"first"]
 
+    async def test_commit_after_the_store_forgot_its_scripts(
+        self, settings: Settings, store: Any
+    ) -> None:
+        """A restarted server has no scripts loaded: the commit loads its own and lands once."""
+        ledger_store = LedgerStore(store, settings.ledger_origin)
+        token = await ledger_store.hold_lease("test", 10_000)
+        bundle = tiles.TileID(tiles.ENTRIES, 0, tiles.TILE_WIDTH)
+        batch = ledger_store.prepare(
+            lease=token,
+            old_size=0,
+            new_size=1,
+            checkpoint="one",
+            idempotency={},
+            writes=[Write(bundle, 0, b"first")],
+        )
+        await store.redis.script_flush()
+        assert await ledger_store.commit(batch) is True
+        assert await ledger_store.commit(batch) is False, "a replay lands nothing"
+        assert await ledger_store.size() == 1
+        assert await ledger_store.tiles([bundle]) == [b"first"]
+
     async def test_sequencer_reloads_after_refusal(self, settings: Settings, store: Any) -> None:
         """A stale bundle length (a reply lost after its batch landed) costs one batch, not data."""
         ledger_store = LedgerStore(store, settings.ledger_origin)

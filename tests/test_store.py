@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from runtime.store import FSYNC_BARRIER_KEY, Store, StoreUnavailable, connect
+from redis.exceptions import ResponseError
+
+from runtime.store import FSYNC_BARRIER_KEY, Store, StoreUnavailable, connect, pack
 from runtime.valkey import EmbeddedValkey, EmbeddedValkeyError, parse_version
 from tests.redis_server import RedisServer
 
@@ -226,6 +228,49 @@ class TestStore:
         """On the session's server, a write followed by wait_durable returns normally."""
         await store.redis.set("k", b"v")
         await store.wait_durable()
+
+    async def test_call_durably_returns_the_reply_of_a_packed_command(self, store: Store) -> None:
+        """A packed command runs, and its reply comes back once durable."""
+        assert await store.call_durably(pack("SET", "k", b"v")) == b"OK"
+        assert await store.call_durably(pack("INCRBY", "n", 5)) == 5
+        assert await store.redis.get("k") == b"v"
+
+    async def test_call_durably_raises_the_error_reply_and_stays_in_step(
+        self, store: Store
+    ) -> None:
+        """An error reply is raised; the WAITAOF reply behind it is read, not left for the
+        next command on that connection to mistake for its own."""
+        await store.redis.set("k", b"text")
+        with pytest.raises(ResponseError, match="not an integer"):
+            await store.call_durably(pack("INCR", "k"))
+        for _ in range(3):  # whichever pooled connection comes next
+            assert await store.redis.get("k") == b"text"
+            assert await store.call_durably(pack("GET", "k")) == b"text"
+
+    async def test_call_durably_raises_when_the_server_keeps_no_append_only_file(
+        self, embedded: EmbeddedValkey
+    ) -> None:
+        """Without an append-only file durability cannot be confirmed: StoreUnavailable."""
+        store = await _connect(embedded)
+        try:
+            await store.redis.config_set("appendonly", "no")
+            with pytest.raises(StoreUnavailable, match="cannot confirm durability"):
+                await store.call_durably(pack("SET", "k", b"v"))
+        finally:
+            await store.close()
+
+    async def test_call_durably_raises_store_unavailable_when_the_server_is_gone(
+        self, embedded: EmbeddedValkey
+    ) -> None:
+        """After a kill -9 (and the retries), StoreUnavailable, not a redis error."""
+        store = await _connect(embedded)
+        try:
+            await store.redis.set("k", b"v")
+            _kill_9(embedded)
+            with pytest.raises(StoreUnavailable, match="did not answer"):
+                await store.call_durably(pack("SET", "k", b"w"))
+        finally:
+            await store.close()
 
     async def test_wait_durable_rejects_a_timeout_that_would_block_forever(
         self, store: Store
