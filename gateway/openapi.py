@@ -24,6 +24,8 @@ from genproto.buf.validate import validate_pb2
 OPENAPI_VERSION = "3.1.0"
 BEARER_SCHEME = "bearerAuth"
 """The name of the bearer-token security scheme in the document."""
+DPOP_SCHEME = "dpopAuth"
+"""The name of the DPoP-bound token scheme (RFC 9449): the same tokens, bound to a key."""
 _REF = "#/components/schemas/"
 _PATH_ITEM_METHODS = frozenset(
     {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -369,7 +371,9 @@ def build_document(
         operation = _operation(builder, route, operation_id)
         if scope_of is not None:
             scope = scope_of(route)
-            operation["security"] = [] if scope is None else [{BEARER_SCHEME: [scope]}]
+            operation["security"] = (
+                [] if scope is None else [{BEARER_SCHEME: [scope]}, {DPOP_SCHEME: [scope]}]
+            )
         item[route.http_method.lower()] = operation
         service = route.method.containing_service
         tags[service.name] = {"name": service.name}
@@ -384,7 +388,14 @@ def build_document(
                 "bearerFormat": "JWT",
                 "description": "A certfree bearer token (`certfree tokens issue`); each "
                 "operation names the scope it needs (docs/security.md).",
-            }
+            },
+            DPOP_SCHEME: {
+                "type": "http",
+                "scheme": "DPoP",
+                "description": "A certfree token bound to the client's key (`certfree tokens "
+                "issue --dpop-jkt`), sent as `Authorization: DPoP <token>` with a fresh "
+                "`DPoP` proof header per request (RFC 9449; docs/security.md).",
+            },
         }
     return {
         "openapi": OPENAPI_VERSION,

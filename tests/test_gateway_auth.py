@@ -430,11 +430,14 @@ class TestConfiguration:
         with pytest.raises(ConfigError, match="store"):
             build_app(deployment.settings, store=None, forward_dev_identity=False)
 
-    async def test_openapi_declares_bearer_tokens(self, http: httpx.AsyncClient) -> None:
+    async def test_openapi_declares_bearer_and_dpop_tokens(self, http: httpx.AsyncClient) -> None:
         document = (await http.get("/openapi.json")).json()
-        assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+        schemes = document["components"]["securitySchemes"]
+        assert schemes["bearerAuth"]["scheme"] == "bearer"
+        assert schemes["dpopAuth"]["scheme"] == "DPoP"
         assert document["paths"]["/v1/ledger/entries"]["post"]["security"] == [
-            {"bearerAuth": ["ledger:append"]}
+            {"bearerAuth": ["ledger:append"]},
+            {"dpopAuth": ["ledger:append"]},
         ]
         assert document["paths"]["/tlog/checkpoint"]["get"]["security"] == []
 
