@@ -66,9 +66,19 @@ register({
   },
 });
 
-// A cheap authenticated read: the gateway verifies the token before anything else, so
-// 401 means the token is refused; 403 (a token without ledger:read) means it is good.
-const CHECK_PATH = "/v1/ledger/checkpoint";
+// A cheap authenticated read that every role may make, chosen by the token's scopes: the
+// gateway verifies the token first, so 401 means the token is refused. A token with
+// neither scope is checked by its page's first call instead (the header then says so).
+const CHECKS = [
+  ["ledger:read", "/v1/ledger/checkpoint"],
+  ["catalogue:read", "/v1/license-types"],
+];
+
+function checkPath(claims) {
+  const scopes = String(claims.scope || "").split(" ");
+  const found = CHECKS.find(([scope]) => scopes.includes(scope));
+  return found ? found[1] : null;
+}
 
 const kept = header("login.title");
 const form = document.getElementById("token-form");
@@ -132,7 +142,8 @@ async function signInWithToken(event) {
   problem.textContent = t("login.checking");
   problem.hidden = false;
   try {
-    await api("GET", CHECK_PATH, undefined, { session: { token } });
+    const path = checkPath(claims);
+    if (path) await api("GET", path, undefined, { session: { token } });
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       showError("login.refused", { message: error.message });

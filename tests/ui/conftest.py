@@ -69,7 +69,7 @@ ROLE_SCOPES: dict[str, tuple[str, ...]] = {
     "auditor": ("ledger:read", "licenses:read", "licenses:verify", "proofs", "catalogue:read"),
     "supervisor": ("ledger:read", "licenses:read", "licenses:verify", "proofs", "catalogue:read"),
     "operator": ("catalogue:read", "catalogue:write", "keys", "ledger:read"),
-    "holder": ("licenses:read", "proofs"),
+    "holder": ("licenses:read", "proofs", "ledger:read"),
 }
 """The scopes :func:`mint` gives each role by default (docs/pages.md shows the same)."""
 
@@ -286,15 +286,18 @@ class Guard:
         if _origin(url) == self.origin or url.startswith(("data:", "blob:", "about:")):
             await route.continue_()
             return
-        self.outside.append(f"{route.request.method} {url}")
+        self._record_outside(f"{route.request.method} {url}")
         await route.abort("blockedbyclient")
 
     def _on_request(self, request: Request) -> None:
         url = request.url
         if _origin(url) != self.origin and not url.startswith(("data:", "blob:", "about:")):
-            entry = f"{request.method} {url}"
-            if entry not in self.outside:
-                self.outside.append(entry)
+            self._record_outside(f"{request.method} {url}")
+
+    def _record_outside(self, entry: str) -> None:
+        # The route handler and the request event both see an outside request: once.
+        if entry not in self.outside:
+            self.outside.append(entry)
 
     def _on_response(self, response: Response) -> None:
         if response.status >= 400 and response.status not in self.expected_statuses:
