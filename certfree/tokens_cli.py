@@ -2,6 +2,8 @@
 
     certfree tokens issue --department USCC --role ROLE --subject NAME --scope SCOPE ...
                           (--days N | --hours N) [--data-dir DIR]
+    certfree tokens issue --department USCC --role holder --holder-id ID --scope SCOPE ...
+                          (--days N | --hours N) [--holder-kind person|organisation]
     certfree tokens list [--json] [--data-dir DIR]
     certfree tokens revoke JTI [--data-dir DIR]
 
@@ -10,6 +12,12 @@ development created under the data directory if missing), records its metadata i
 store and prints the token on stdout, alone, so ``TOKEN=$(certfree tokens issue ...)``
 works; what it is goes to stderr. The token is shown this once: ``list`` shows metadata
 only. ``revoke`` refuses the token at every gateway replica from its next request.
+
+A holder's token (role ``holder``) names no staff or system: ``--holder-id`` takes the
+holder's resident ID or USCC, and the token's subject is its holder index token under
+``CERTFREE_HOLDER_INDEX_KEY_FILE`` (:class:`runtime.holders.HolderIndex`), the key the
+services index holders by, so the token reaches that holder's records only. The clear
+ID is used for that one computation: never printed, stored or logged.
 
 ``--dpop-jkt`` binds the token to a client's key (RFC 9449 DPoP; docs/security.md):
 a thief of the token cannot use it without that key.
@@ -37,6 +45,9 @@ from typing import Any
 from gateway.scopes import SCOPE_DESCRIPTIONS
 from gateway.store import GatewayStore, IssuedToken
 from runtime.config import ConfigError, Settings, load
+from runtime.errors import InvalidArgument
+from runtime.holders import HolderIndex
+from runtime.secrets import load_secret
 from runtime.store import Store, StoreUnavailable, connect
 from runtime.tokens import (
     TOKEN_ROLES,
@@ -71,7 +82,18 @@ def add_tokens_commands(subparsers: Any) -> None:
     issue.add_argument("--department", required=True, metavar="USCC", help="the department")
     issue.add_argument("--role", required=True, choices=TOKEN_ROLES, help="the role it acts in")
     issue.add_argument(
-        "--subject", required=True, help="system or staff name (never a resident ID)"
+        "--subject", help="system or staff name (never a resident ID); not for role holder"
+    )
+    issue.add_argument(
+        "--holder-id",
+        metavar="ID",
+        help="role holder only: the holder's resident ID or USCC; the token's subject becomes "
+        "its holder index token (the ID itself is never printed, stored or logged)",
+    )
+    issue.add_argument(
+        "--holder-kind",
+        choices=("person", "organisation"),
+        help="with --holder-id, when an all-digit ID is valid as both a resident ID and a USCC",
     )
     issue.add_argument(
         "--scope",
@@ -156,12 +178,13 @@ async def _store(settings: Settings) -> AsyncIterator[Store]:
 
 
 async def _issue(args: argparse.Namespace, settings: Settings, store: GatewayStore) -> int:
+    subject = _subject(args, settings)
     key = load_token_key(settings)
     lifetime = timedelta(days=args.days) if args.days is not None else timedelta(hours=args.hours)
     claims = TokenPolicy.of(settings).claims(
         department=args.department,
         role=args.role,
-        subject=args.subject,
+        subject=subject,
         scopes=args.scope,
         lifetime=lifetime,
         now=datetime.now(UTC),
@@ -177,6 +200,29 @@ async def _issue(args: argparse.Namespace, settings: Settings, store: GatewaySto
     )
     print(token)
     return EXIT_OK
+
+
+def _subject(args: argparse.Namespace, settings: Settings) -> str:
+    """The token's subject: `--subject`, or for role holder the index token of `--holder-id`
+    under the deployment's holder index key (what the services compare requests with)."""
+    holder_id: str | None = args.holder_id
+    if args.role != "holder":
+        if holder_id is not None or args.holder_kind is not None:
+            raise TokenError("--holder-id and --holder-kind are for role holder only")
+        if args.subject is None:
+            raise TokenError(f"a {args.role} token needs --subject")
+        return str(args.subject)
+    if args.subject is not None:
+        raise TokenError(
+            "a holder token's subject is the holder's: give --holder-id, not --subject"
+        )
+    if holder_id is None:
+        raise TokenError("a holder token needs --holder-id (the holder's resident ID or USCC)")
+    index = HolderIndex(load_secret(settings, "holder_index_key"))
+    try:
+        return index.of_identifier(holder_id, args.holder_kind, "--holder-id")
+    except InvalidArgument as error:
+        raise TokenError(error.message) from None  # the message never holds the ID
 
 
 async def _list(args: argparse.Namespace, settings: Settings, store: GatewayStore) -> int:

@@ -20,12 +20,18 @@ table from which resident IDs can be read back.
 from __future__ import annotations
 
 import base64
+import re
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
+from typing import Literal
 
 from cryptography.hazmat.primitives import hashes, hmac
 
 from runtime.errors import FieldViolation, InvalidArgument
 from runtime.iso7064 import DIGITS, mod11_2_check
+
+HolderKindName = Literal["person", "organisation"]
+"""A holder's kind as people type it: a person (resident ID) or an organisation (USCC)."""
 
 RESIDENT_ID_LENGTH = 18
 USCC_LENGTH = 18
@@ -53,9 +59,12 @@ WRONG_LENGTH = "WRONG_LENGTH"
 BAD_CHARACTER = "BAD_CHARACTER"
 BAD_DATE_OF_BIRTH = "BAD_DATE_OF_BIRTH"
 WRONG_CHECK_CHARACTER = "WRONG_CHECK_CHARACTER"
+AMBIGUOUS_KIND = "AMBIGUOUS_KIND"
+NOT_AN_IDENTIFIER = "NOT_AN_IDENTIFIER"
 
 _USCC_VALUES = {char: value for value, char in enumerate(USCC_ALPHABET)}
 _INDEX_DOMAIN = b"certfree holder v1\x00"
+_INDEX_TOKEN = re.compile(r"^[po]:[a-z2-7]{26}$")  # 16 bytes: 26 base32 characters
 
 
 def _refuse(field: str, description: str, reason: str) -> InvalidArgument:
@@ -172,6 +181,15 @@ def check_uscc(value: str, field: str) -> None:
         raise _refuse(field, "the USCC's check character is wrong", WRONG_CHECK_CHARACTER)
 
 
+def _failure(check: Callable[[str, str], None], value: str, field: str) -> str | None:
+    """Why `check` refuses `value`, or None when it passes."""
+    try:
+        check(value, field)
+    except InvalidArgument as error:
+        return "; ".join(v.description for v in error.field_violations)
+    return None
+
+
 # --- the index -----------------------------------------------------------------------
 
 
@@ -219,8 +237,52 @@ class HolderIndex:
         check_uscc(value, field)
         return "o:" + self._tag(b"organisation", value)
 
+    def of_identifier(
+        self, value: str, kind: HolderKindName | None = None, field: str = "holder_id"
+    ) -> str:
+        """Return the token of `value`, a resident ID or a USCC, of `kind` if given.
+
+        Without `kind`, the identifier's checks decide: a valid resident ID gets its ``p:``
+        token, a valid USCC its ``o:`` token. Only 18 digits can pass both checks (rarely:
+        the date of birth, MOD 11-2 and mod 31 must all hold); such a value is refused on
+        `field` with reason ``AMBIGUOUS_KIND`` rather than guessed, so a holder never gets
+        another's token. A value that passes neither is refused naming both failures.
+        """
+        if kind == "person":
+            return self.of_resident_id(value, field)
+        if kind == "organisation":
+            return self.of_uscc(value, field)
+        as_person = _failure(check_resident_id, value, field)
+        as_organisation = _failure(check_uscc, value, field)
+        if as_person is None and as_organisation is None:
+            raise _refuse(
+                field,
+                "the ID is valid both as a resident ID and as a USCC; say which kind it is",
+                AMBIGUOUS_KIND,
+            )
+        if as_person is None:
+            return "p:" + self._tag(b"person", value)
+        if as_organisation is None:
+            return "o:" + self._tag(b"organisation", value)
+        raise _refuse(
+            field,
+            f"neither a resident ID ({as_person}) nor a USCC ({as_organisation})",
+            NOT_AN_IDENTIFIER,
+        )
+
     def _tag(self, kind: bytes, value: str) -> str:
         mac = hmac.HMAC(self._key, hashes.SHA256())
         mac.update(_INDEX_DOMAIN + kind + b"\x00" + value.encode("ascii"))
         digest = mac.finalize()[:INDEX_TAG_SIZE]
         return base64.b32encode(digest).decode("ascii").rstrip("=").lower()
+
+
+def is_index_token(value: str) -> bool:
+    """Whether `value` has the form of a :class:`HolderIndex` token (``p:``/``o:`` and 26
+    lowercase base32 characters).
+
+    Only the form: whether it is some holder's token needs the key and the identifier.
+    A holder's bearer token carries their index token as its subject, so this is how a
+    subject is told apart from a staff or system name.
+    """
+    return bool(_INDEX_TOKEN.match(value))

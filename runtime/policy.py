@@ -185,7 +185,10 @@ _TABLE: list[RpcPolicy] = [
     *_rpcs(
         LICENSES, {ISSUER}, DepartmentRule.AUTHORITY_CATALOGUE, "IssueLicense", rate=_SIGNING_RATE
     ),
-    *_rpcs(LICENSES, LICENSE_READERS, _ANY, "GetLicense", "ListHolderLicenses", "PresentLicense"),
+    *_rpcs(LICENSES, LICENSE_READERS, _ANY, "GetLicense", "PresentLicense"),
+    # Holders reach these (and ListHolderProofRequests) for their own records only: the
+    # handlers apply runtime.holder_binding.own_holder.
+    *_rpcs(LICENSES, LICENSE_READERS | {HOLDER}, _ANY, "ListHolderLicenses"),
     *_rpcs(LICENSES, EVERYONE, _ANY, "VerifyLicense"),
     *_rpcs(LICENSES, EVERYONE, _ANY, "BatchVerifyLicenses", rate=_BATCH_RATE),
     *_rpcs(LICENSES, {ISSUER}, DepartmentRule.ISSUING, "ChangeLicenseStatus"),
@@ -325,6 +328,14 @@ certfree service that the policy does not list is refused for every role.
 The department rule of each RPC needs data (the authority catalogue, the proof request),
 so its handler checks it: a caller of an allowed role whose department breaks the rule
 is refused with PERMISSION_DENIED, reason `OUTSIDE_AUTHORITY`.
+
+A caller in role `holder` (a token issued with `certfree tokens issue --role holder
+--holder-id ...`, whose subject is the holder's index token) reaches only their own
+records: ListHolderLicenses, ListLicenseAccesses and ListHolderProofRequests compare the
+index token of the holder the request names with the caller's subject and refuse any
+other holder with PERMISSION_DENIED, reason `HOLDER_MISMATCH`, before reading or
+recording anything (`runtime/holder_binding.py`). A holder needs no purpose or case for
+their own records, and their own license lookup is not recorded in their access view.
 
 Health (`grpc.health.v1.Health`) and reflection answer without a caller: Kubernetes
 probes and tools call them before any identity exists.

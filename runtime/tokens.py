@@ -54,7 +54,7 @@ from joserfc.jwt import JWTClaimsRegistry
 
 from runtime.config import ConfigError, Settings
 from runtime.errors import InvalidArgument
-from runtime.holders import check_uscc
+from runtime.holders import check_uscc, is_index_token
 from runtime.logs import get_logger
 from runtime.secrets import MIN_BYTES, create_secret_file
 from runtime.signing import JoseSigner, SignatureError
@@ -228,6 +228,10 @@ def _check_values(claims: TokenClaims) -> None:
     """The rules on certfree's own claims, for minting and for verifying alike."""
     if not _SUBJECT.match(claims.subject):
         raise TokenError("the token's sub must be 1-128 of [A-Za-z0-9._@:-]")
+    # A holder's subject is their identity: services compare it with the holder a request
+    # names (runtime.holder_binding), so it must be a holder index token, never a name.
+    if claims.role == "holder" and not is_index_token(claims.subject):
+        raise TokenError("a holder token's sub must be a holder index token (p:... or o:...)")
     try:
         check_uscc(claims.department, "department")
     except InvalidArgument as error:

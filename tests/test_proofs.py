@@ -22,6 +22,7 @@ from genproto.certfree.licenses.v1 import licenses_pb2, licenses_pb2_grpc
 from genproto.certfree.proofs.v1 import proofs_pb2, proofs_pb2_grpc
 from runtime.config import Settings
 from runtime.holders import HolderIndex, uscc_check_character
+from runtime.identity import SUBJECT_HEADER
 from runtime.secrets import load_secret
 from services.proofs import states
 from services.proofs.store import ProofStore
@@ -544,7 +545,7 @@ class TestReads:
         )
         await running.proofs.ListHolderProofRequests(
             proofs_pb2.ListHolderProofRequestsRequest(holder=common_pb2.HolderRef(uscc=COMPANY)),
-            metadata=caller(CENTRE, "holder"),
+            metadata=(*caller(CENTRE, "holder"), (SUBJECT_HEADER, token)),  # the holder's own
         )
         accesses = await store.accesses(token, 0, 1000)
         assert len(accesses) == before + 2

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from gateway.store import GatewayStore, RateLimit
 from runtime.config import ConfigError, Settings
+from runtime.holders import HolderIndex
 from runtime.signing import public_key_from_jwk
 from runtime.store import Store
 from runtime.tokens import (
@@ -44,6 +45,9 @@ RFC8037_JWS = (  # A.4: {"alg":"EdDSA"} over "Example of Ed25519 signing"
     "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc."
     "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg"
 )
+
+HOLDER_SUBJECT = HolderIndex(bytes(32)).of_resident_id("11010519491231002X")
+"""A holder token's subject: a holder index token (runtime/holder_binding.py)."""
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 POLICY = TokenPolicy(
@@ -134,7 +138,7 @@ class TestRoundTrip:
         made = POLICY.claims(
             department=department,
             role=role,
-            subject="staff-1",
+            subject=HOLDER_SUBJECT if role == "holder" else "staff-1",
             scopes=scopes,
             lifetime=timedelta(minutes=minutes),
             now=NOW,

@@ -1,7 +1,8 @@
 """gRPC face of the licenses service: decode, call Licensing, encode.
 
 Roles are checked by the server against runtime.policy before a handler runs; the
-department rules (authority catalogue, issuing department) are Licensing's.
+department rules (authority catalogue, issuing department) are Licensing's, and a
+holder's reach to their own records only is runtime.holder_binding's.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from runtime.errors import (
     InvalidState,
     NotFound,
 )
+from runtime.holder_binding import own_holder
 from runtime.identity import current_caller
 from runtime.store import RevisionMismatch
 from services.licenses.licensing import Licensing, holder_token
@@ -95,19 +97,26 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
     async def ListHolderLicenses(
         self, request: licenses_pb2.ListHolderLicensesRequest, context: grpc.aio.ServicerContext
     ) -> licenses_pb2.ListHolderLicensesResponse:
-        """A holder's licenses (the intake lookup, 免提交); recorded in the access view."""
+        """A holder's licenses (the intake lookup, 免提交), for a stated purpose; recorded in
+        the access view. A holder lists their own without a purpose, unrecorded: their own
+        look at their own licenses is no department's access to their data."""
         caller = current_caller()
+        holder = holder_token(self._licensing.holders, request.holder)
+        own = own_holder(caller, holder)
+        if not own and not request.HasField("purpose"):
+            raise InvalidArgument(
+                "a lookup states its purpose and case",
+                field_violations=[FieldViolation("purpose", "required for this role")],
+            )
         licenses, next_token = _page(
             await self._licensing.holder_licenses(request.holder, request),
             request.page_size,
             request.page_token,
         )
-        await self._licensing.record_access(
-            caller,
-            holder_token(self._licensing.holders, request.holder),
-            licenses_pb2.ACCESS_KIND_LOOKUP,
-            request.purpose,
-        )
+        if not own:
+            await self._licensing.record_access(
+                caller, holder, licenses_pb2.ACCESS_KIND_LOOKUP, request.purpose
+            )
         return licenses_pb2.ListHolderLicensesResponse(
             licenses=licenses, next_page_token=next_token
         )
@@ -171,8 +180,11 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
     async def ListLicenseAccesses(
         self, request: licenses_pb2.ListLicenseAccessesRequest, context: grpc.aio.ServicerContext
     ) -> licenses_pb2.ListLicenseAccessesResponse:
-        """The holder's access view: who looked, when, for what purpose and case."""
+        """The holder's access view: who looked, when, for what purpose and case. A holder
+        reads only their own (HOLDER_MISMATCH otherwise); an auditor states a purpose."""
         caller = current_caller()
+        holder = holder_token(self._licensing.holders, request.holder)
+        own_holder(caller, holder)
         if caller.role == common_pb2.ROLE_AUDITOR and not request.HasField("purpose"):
             raise InvalidArgument(
                 "an auditor states a purpose",
@@ -180,7 +192,6 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
             )
         start = _offset(request.page_token)
         size = request.page_size or _DEFAULT_PAGE
-        holder = holder_token(self._licensing.holders, request.holder)
         accesses = await self._licensing.accesses(holder, start, size + 1)
         return licenses_pb2.ListLicenseAccessesResponse(
             accesses=accesses[:size],

@@ -1,7 +1,8 @@
 """gRPC face of the proofs service: decode, call Proofs, encode.
 
 Roles are checked by the server against runtime.policy before a handler runs; the
-department rules (requesting, addressed, party) are checked here and in parties.
+department rules (requesting, addressed, party) are checked here and in parties, and a
+holder's reach to their own records only by runtime.holder_binding.
 
 Requests arrive already validated against their protovalidate rules (the server's
 interceptor), so lengths, patterns and required fields are not checked again here.
@@ -20,10 +21,11 @@ import grpc
 from genproto.certfree.common.v1 import common_pb2
 from genproto.certfree.proofs.v1 import proofs_pb2, proofs_pb2_grpc
 from runtime.errors import FieldViolation, InvalidArgument, PermissionDenied
+from runtime.holder_binding import own_holder
 from runtime.identity import Caller, current_caller
 from services.proofs import statistics
 from services.proofs.inbox import stream_inbox
-from services.proofs.parties import OVERSEERS
+from services.proofs.parties import OVERSEERS, holder_token
 from services.proofs.proving import Proofs
 
 DEFAULT_PAGE = 100
@@ -102,9 +104,11 @@ class ProofServicer(proofs_pb2_grpc.ProofServiceServicer):
         request: proofs_pb2.ListHolderProofRequestsRequest,
         context: grpc.aio.ServicerContext,
     ) -> proofs_pb2.ListHolderProofRequestsResponse:
-        """Every request about a holder: auditors and supervisors (with a purpose), holders;
-        the listing is recorded as an access to the holder's data."""
+        """Every request about a holder: auditors and supervisors (with a purpose), holders
+        (their own only: HOLDER_MISMATCH otherwise); the listing is recorded as an access
+        to the holder's data."""
         caller = current_caller()
+        own_holder(caller, holder_token(self._proofs.holders, request.holder))
         if caller.role in OVERSEERS and not request.HasField("purpose"):
             raise InvalidArgument(
                 "a supervisor or auditor states a purpose",

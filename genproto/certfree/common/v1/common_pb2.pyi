@@ -42,6 +42,7 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     METHOD_NOT_ALLOWED: _ClassVar[ErrorReason]
     BODY_TOO_LARGE: _ClassVar[ErrorReason]
     NOT_SEQUENCER: _ClassVar[ErrorReason]
+    HOLDER_MISMATCH: _ClassVar[ErrorReason]
 
 class HolderKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -100,6 +101,7 @@ ROUTE_NOT_FOUND: ErrorReason
 METHOD_NOT_ALLOWED: ErrorReason
 BODY_TOO_LARGE: ErrorReason
 NOT_SEQUENCER: ErrorReason
+HOLDER_MISMATCH: ErrorReason
 HOLDER_KIND_UNSPECIFIED: HolderKind
 HOLDER_KIND_PERSON: HolderKind
 HOLDER_KIND_ORGANISATION: HolderKind

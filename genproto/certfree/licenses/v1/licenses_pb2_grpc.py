@@ -147,7 +147,8 @@ class LicenseServiceServicer:
         """Lists a holder's licenses, for a stated purpose; this is also the intake lookup
         (免提交): given a holder and a license type, find the valid license the holder need
         not carry. POST because the holder's ID must never appear in a URL. Recorded in
-        the holder's access view.
+        the holder's access view. A holder (role holder) lists only their own licenses,
+        without a purpose, and that is not recorded: it is no department's access.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -201,8 +202,8 @@ class LicenseServiceServicer:
 
     def ListLicenseAccesses(self, request, context):
         """Lists who accessed a holder's licenses, when, for what purpose and case: the
-        holder's access view. Holders see their own; auditors any. POST because the
-        holder's ID must never appear in a URL.
+        holder's access view. Holders see their own (any other holder: PERMISSION_DENIED,
+        HOLDER_MISMATCH); auditors any. POST because the holder's ID must never appear in a URL.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -60,7 +60,8 @@ class LicenseServiceStub:
     """Lists a holder's licenses, for a stated purpose; this is also the intake lookup
     (免提交): given a holder and a license type, find the valid license the holder need
     not carry. POST because the holder's ID must never appear in a URL. Recorded in
-    the holder's access view.
+    the holder's access view. A holder (role holder) lists only their own licenses,
+    without a purpose, and that is not recorded: it is no department's access.
     """
     VerifyLicense: _grpc.UnaryUnaryMultiCallable[_licenses_pb2.VerifyLicenseRequest, _licenses_pb2.VerifyLicenseResponse]
     """Verifies a presented SD-JWT (a license or a proof answer): format, issuer key,
@@ -90,8 +91,8 @@ class LicenseServiceStub:
     """
     ListLicenseAccesses: _grpc.UnaryUnaryMultiCallable[_licenses_pb2.ListLicenseAccessesRequest, _licenses_pb2.ListLicenseAccessesResponse]
     """Lists who accessed a holder's licenses, when, for what purpose and case: the
-    holder's access view. Holders see their own; auditors any. POST because the
-    holder's ID must never appear in a URL.
+    holder's access view. Holders see their own (any other holder: PERMISSION_DENIED,
+    HOLDER_MISMATCH); auditors any. POST because the holder's ID must never appear in a URL.
     """
     GetStatusList: _grpc.UnaryUnaryMultiCallable[_licenses_pb2.GetStatusListRequest, _licenses_pb2.StatusList]
     """Returns one of an issuer's signed IETF Token Status Lists, the list that a
@@ -151,7 +152,8 @@ class LicenseServiceAsyncStub(LicenseServiceStub):
     """Lists a holder's licenses, for a stated purpose; this is also the intake lookup
     (免提交): given a holder and a license type, find the valid license the holder need
     not carry. POST because the holder's ID must never appear in a URL. Recorded in
-    the holder's access view.
+    the holder's access view. A holder (role holder) lists only their own licenses,
+    without a purpose, and that is not recorded: it is no department's access.
     """
     VerifyLicense: _aio.UnaryUnaryMultiCallable[_licenses_pb2.VerifyLicenseRequest, _licenses_pb2.VerifyLicenseResponse]  # type: ignore[assignment]
     """Verifies a presented SD-JWT (a license or a proof answer): format, issuer key,
@@ -181,8 +183,8 @@ class LicenseServiceAsyncStub(LicenseServiceStub):
     """
     ListLicenseAccesses: _aio.UnaryUnaryMultiCallable[_licenses_pb2.ListLicenseAccessesRequest, _licenses_pb2.ListLicenseAccessesResponse]  # type: ignore[assignment]
     """Lists who accessed a holder's licenses, when, for what purpose and case: the
-    holder's access view. Holders see their own; auditors any. POST because the
-    holder's ID must never appear in a URL.
+    holder's access view. Holders see their own (any other holder: PERMISSION_DENIED,
+    HOLDER_MISMATCH); auditors any. POST because the holder's ID must never appear in a URL.
     """
     GetStatusList: _aio.UnaryUnaryMultiCallable[_licenses_pb2.GetStatusListRequest, _licenses_pb2.StatusList]  # type: ignore[assignment]
     """Returns one of an issuer's signed IETF Token Status Lists, the list that a
@@ -257,7 +259,8 @@ class LicenseServiceServicer(metaclass=_abc_1.ABCMeta):
         """Lists a holder's licenses, for a stated purpose; this is also the intake lookup
         (免提交): given a holder and a license type, find the valid license the holder need
         not carry. POST because the holder's ID must never appear in a URL. Recorded in
-        the holder's access view.
+        the holder's access view. A holder (role holder) lists only their own licenses,
+        without a purpose, and that is not recorded: it is no department's access.
         """
 
     @_abc_1.abstractmethod
@@ -323,8 +326,8 @@ class LicenseServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_licenses_pb2.ListLicenseAccessesResponse, _abc.Awaitable[_licenses_pb2.ListLicenseAccessesResponse]]:
         """Lists who accessed a holder's licenses, when, for what purpose and case: the
-        holder's access view. Holders see their own; auditors any. POST because the
-        holder's ID must never appear in a URL.
+        holder's access view. Holders see their own (any other holder: PERMISSION_DENIED,
+        HOLDER_MISMATCH); auditors any. POST because the holder's ID must never appear in a URL.
         """
 
     @_abc_1.abstractmethod

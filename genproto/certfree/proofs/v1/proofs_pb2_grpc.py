@@ -152,8 +152,9 @@ class ProofServiceServicer:
 
     def ListHolderProofRequests(self, request, context):
         """Lists every proof request about one holder, with department, purpose and case: the
-        holder's access view. Holders see their own; auditors any. POST because the
-        holder's ID must never appear in a URL. Each listing is itself an access to the
+        holder's access view. Holders see their own (any other holder: PERMISSION_DENIED,
+        HOLDER_MISMATCH); auditors any. POST because the holder's ID must never appear in a
+        URL. Each listing is itself an access to the
         holder's data: it is recorded (ProofRequestAccess, under the holder's keyed index
         token, never the ID) with the caller, the stated purpose and case, and the
         requests returned.

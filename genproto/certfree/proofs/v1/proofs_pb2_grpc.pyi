@@ -59,8 +59,9 @@ class ProofServiceStub:
     """
     ListHolderProofRequests: _grpc.UnaryUnaryMultiCallable[_proofs_pb2.ListHolderProofRequestsRequest, _proofs_pb2.ListHolderProofRequestsResponse]
     """Lists every proof request about one holder, with department, purpose and case: the
-    holder's access view. Holders see their own; auditors any. POST because the
-    holder's ID must never appear in a URL. Each listing is itself an access to the
+    holder's access view. Holders see their own (any other holder: PERMISSION_DENIED,
+    HOLDER_MISMATCH); auditors any. POST because the holder's ID must never appear in a
+    URL. Each listing is itself an access to the
     holder's data: it is recorded (ProofRequestAccess, under the holder's keyed index
     token, never the ID) with the caller, the stated purpose and case, and the
     requests returned.
@@ -139,8 +140,9 @@ class ProofServiceAsyncStub(ProofServiceStub):
     """
     ListHolderProofRequests: _aio.UnaryUnaryMultiCallable[_proofs_pb2.ListHolderProofRequestsRequest, _proofs_pb2.ListHolderProofRequestsResponse]  # type: ignore[assignment]
     """Lists every proof request about one holder, with department, purpose and case: the
-    holder's access view. Holders see their own; auditors any. POST because the
-    holder's ID must never appear in a URL. Each listing is itself an access to the
+    holder's access view. Holders see their own (any other holder: PERMISSION_DENIED,
+    HOLDER_MISMATCH); auditors any. POST because the holder's ID must never appear in a
+    URL. Each listing is itself an access to the
     holder's data: it is recorded (ProofRequestAccess, under the holder's keyed index
     token, never the ID) with the caller, the stated purpose and case, and the
     requests returned.
@@ -240,8 +242,9 @@ class ProofServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_proofs_pb2.ListHolderProofRequestsResponse, _abc.Awaitable[_proofs_pb2.ListHolderProofRequestsResponse]]:
         """Lists every proof request about one holder, with department, purpose and case: the
-        holder's access view. Holders see their own; auditors any. POST because the
-        holder's ID must never appear in a URL. Each listing is itself an access to the
+        holder's access view. Holders see their own (any other holder: PERMISSION_DENIED,
+        HOLDER_MISMATCH); auditors any. POST because the holder's ID must never appear in a
+        URL. Each listing is itself an access to the
         holder's data: it is recorded (ProofRequestAccess, under the holder's keyed index
         token, never the ID) with the caller, the stated purpose and case, and the
         requests returned.
