@@ -40,6 +40,7 @@ SCOPES: Mapping[str, str] = {
     # The public read API: no token.
     f"{_LEDGER}.GetCheckpointNote": PUBLIC,
     f"{_LEDGER}.GetTile": PUBLIC,
+    f"{_LEDGER}.VerifyReceipt": PUBLIC,
     f"{_LICENSES}.GetIssuerJwks": PUBLIC,
     f"{_LICENSES}.GetStatusList": PUBLIC,
     f"{_LICENSES}.GetStatusListToken": PUBLIC,

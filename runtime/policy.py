@@ -178,6 +178,7 @@ _TABLE: list[RpcPolicy] = [
         "GetInclusionProof",
         "GetConsistencyProof",
         "GetReceipt",
+        "VerifyReceipt",
         "GetCheckpointNote",
         "GetTile",
     ),

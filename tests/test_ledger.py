@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
 from runtime.config import Settings
 from runtime.tlog import merkle
-from runtime.tlog.checkpoint import open_checkpoint
+from runtime.tlog.checkpoint import open_checkpoint, sign_checkpoint
 from runtime.tlog.entry import KINDS, Entry
 from runtime.tlog.note import Signer, Verifier
 from runtime.tlog.receipt import ReceiptError, verify_receipt
@@ -538,3 +539,124 @@ class TestAppendStream:
             async for _ in stub.AppendStream(batches(), metadata=caller(role="clerk")):
                 pass
         assert raised.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def _outcomes(response: ledger_pb2.VerifyReceiptResponse) -> dict[str, str]:
+    """Each check's outcome by name: {"inclusion": "PASSED", ...}."""
+    return {
+        ledger_pb2.ReceiptCheck.Name(c.check).removeprefix("RECEIPT_CHECK_").lower(): (
+            ledger_pb2.ReceiptCheckOutcome.Name(c.outcome).removeprefix("RECEIPT_CHECK_OUTCOME_")
+        )
+        for c in response.checks
+    }
+
+
+class TestVerifyReceipt:
+    """VerifyReceipt answers every check of a receipt; a failing receipt is an answer, not
+    an error."""
+
+    async def _receipt(self, stub: Any, index: int) -> str:
+        request = ledger_pb2.GetReceiptRequest(index=index)
+        return str((await stub.GetReceipt(request, metadata=caller())).tlog_proof)
+
+    async def _verify(self, stub: Any, text: str, **fields: Any) -> Any:
+        request = ledger_pb2.VerifyReceiptRequest(tlog_proof=text, **fields)
+        return await stub.VerifyReceipt(request, metadata=caller())
+
+    async def test_a_good_receipt_passes_every_check_it_can_run(
+        self, settings: Settings, ledger_channel: Any
+    ) -> None:
+        """Form, signature, artefact, inclusion and consistency pass; the path leads to the
+        root; no witnesses are configured, so that check is not run and does not count."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        await append_many(stub, 20)
+        text = await self._receipt(stub, 13)
+        await append_many(stub, 7, prefix="later")  # the log grows after the receipt
+        response = await self._verify(stub, text, artefact_sha256=hashlib.sha256(b"a13").digest())
+        assert response.valid
+        assert _outcomes(response) == {
+            "format": "PASSED",
+            "signature": "PASSED",
+            "artefact": "PASSED",
+            "inclusion": "PASSED",
+            "consistency": "PASSED",
+            "witnesses": "NOT_CHECKED",
+        }
+        assert response.entry.index == 13
+        assert response.checkpoint.size == 20
+        assert response.latest_checkpoint.size == 27
+        assert response.verifier_key == log_verifier(settings).key_string()
+        assert response.leaf_hash == merkle.leaf_hash(response.entry.encoded)
+        assert len(response.audit_path) == 5  # leaf 13 of 20: four full levels and the edge
+        assert response.audit_path[-1].node == response.checkpoint.root_hash
+
+    async def test_without_the_artefact_the_entry_is_shown_not_compared(
+        self, ledger_channel: Any
+    ) -> None:
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        await append_many(stub, 3)
+        response = await self._verify(stub, await self._receipt(stub, 1))
+        assert response.valid
+        assert _outcomes(response)["artefact"] == "NOT_CHECKED"
+        assert response.entry.attestation.artefact_sha256 == hashlib.sha256(b"a1").digest()
+
+    async def test_each_tampering_fails_its_own_check(
+        self, settings: Settings, ledger_channel: Any
+    ) -> None:
+        """Another artefact, a changed proof hash, another log's key: each fails its check,
+        and the checks that need a verified checkpoint are not run without one."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        await append_many(stub, 10)
+        text = await self._receipt(stub, 4)
+        other = await self._verify(stub, text, artefact_sha256=hashlib.sha256(b"a5").digest())
+        assert not other.valid
+        assert _outcomes(other)["artefact"] == "FAILED"
+        assert _outcomes(other)["inclusion"] == "PASSED"
+
+        lines = text.split("\n")
+        lines[3] = "A" * 43 + "="  # the first proof hash
+        tampered = await self._verify(stub, "\n".join(lines))
+        assert _outcomes(tampered)["inclusion"] == "FAILED"
+        assert not tampered.valid
+
+        stranger = Signer.generate(settings.ledger_origin).verifier().key_string()
+        foreign = await self._verify(stub, text, verifier_key=stranger)
+        outcomes = _outcomes(foreign)
+        assert outcomes["signature"] == "FAILED"
+        assert outcomes["inclusion"] == outcomes["consistency"] == "NOT_CHECKED"
+        assert foreign.verifier_key == stranger
+        assert not foreign.HasField("checkpoint")
+
+    async def test_a_checkpoint_of_another_history_fails_consistency(
+        self, settings: Settings, ledger_channel: Any
+    ) -> None:
+        """A receipt on a checkpoint the log's key signed for a history the log does not have
+        (a split view) passes the signature and fails inclusion and consistency."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        await append_many(stub, 8)
+        text = await self._receipt(stub, 2)
+        head, _, note = text.partition("\n\n")
+        real = open_checkpoint(note, log_verifier(settings), origin=settings.ledger_origin)[0]
+        forked = dataclasses.replace(real, root_hash=hashlib.sha256(b"another history").digest())
+        signer = Signer.from_key_string(settings.ledger_key_path.read_text().strip())
+        response = await self._verify(stub, head + "\n\n" + sign_checkpoint(forked, signer))
+        outcomes = _outcomes(response)
+        assert outcomes["signature"] == "PASSED"
+        assert outcomes["inclusion"] == outcomes["consistency"] == "FAILED"
+        assert not response.valid
+
+    async def test_text_that_is_not_a_receipt_fails_its_form(self, ledger_channel: Any) -> None:
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        await append_many(stub, 1)
+        response = await self._verify(stub, '{"tlogProof": "pasted the JSON"}')
+        assert not response.valid
+        outcomes = _outcomes(response)
+        assert outcomes.pop("format") == "FAILED"
+        assert set(outcomes.values()) == {"NOT_CHECKED"}
+
+    async def test_a_malformed_verifier_key_is_invalid_argument(self, ledger_channel: Any) -> None:
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        await append_many(stub, 1)
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await self._verify(stub, await self._receipt(stub, 0), verifier_key="not-a-key")
+        assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -172,7 +172,9 @@ class TestCollidingOverGrpc:
     ) -> None:
         """Each lookup finds its own entry; each chain holds only its identifier's entries."""
         ledger_store, reader, sequencer = ledger(settings, store, COLLIDING)
-        servicer = LedgerServicer(ledger_store, reader, sequencer)
+        servicer = LedgerServicer(
+            ledger_store, reader, sequencer, log=load_signer(settings).verifier()
+        )
         registration = Registration(
             name="certfree.ledger.v1.LedgerService",
             add=lambda server: ledger_pb2_grpc.add_LedgerServiceServicer_to_server(

@@ -101,6 +101,16 @@ class TestWitnessing:
             receipt = await stub.GetReceipt(
                 ledger_pb2.GetReceiptRequest(index=0), metadata=caller()
             )
+            verified = await stub.VerifyReceipt(
+                ledger_pb2.VerifyReceiptRequest(tlog_proof=receipt.tlog_proof), metadata=caller()
+            )
+            assert verified.valid
+            assert sorted(verified.witnesses) == ["witness-0.test", "witness-1.test"]
+            (witnessed,) = [
+                c for c in verified.checks if c.check == ledger_pb2.RECEIPT_CHECK_WITNESSES
+            ]
+            assert witnessed.outcome == ledger_pb2.RECEIPT_CHECK_OUTCOME_PASSED
+            assert "2 of 3, 2 required" in witnessed.detail
         log = Signer.from_key_string(settings.ledger_key_path.read_text().strip()).verifier()
         entry, _ = verify_receipt(receipt.tlog_proof, b"witnessed", log)
         assert entry.artefact_id == "license-w"

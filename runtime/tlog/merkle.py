@@ -192,10 +192,21 @@ def consistency_proof(size1: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
     return _subproof(size1, leaf_hashes, True)
 
 
-def root_from_inclusion_proof(
-    leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes]
-) -> bytes:
-    """The root that `proof` leads to from leaf `index` of a tree of `size` (RFC 9162 §2.1.3.2).
+@dataclass(frozen=True)
+class PathStep:
+    """One step of an inclusion proof's audit path, from the leaf up."""
+
+    sibling: bytes
+    """The hash the proof gives at this step."""
+    sibling_is_left: bool
+    """Whether the sibling is the left child (the path's own node is then the right one)."""
+    node: bytes
+    """The parent the two make: node_hash(left, right). The last step's is the root."""
+
+
+def audit_path(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes]) -> list[PathStep]:
+    """The steps `proof` takes from leaf `index` of a tree of `size` to its root
+    (RFC 9162 §2.1.3.2), for drawing and for :func:`root_from_inclusion_proof`.
 
     Raises ProofError if the index is outside the tree, a hash has the wrong length, or
     the proof has more or fewer hashes than the path from that leaf to the root.
@@ -214,21 +225,35 @@ def root_from_inclusion_proof(
     # last leaf's; where they meet the right edge, a missing right sibling is skipped.
     fn, sn = index, size - 1
     result = leaf_hash
+    steps = []
     for sibling in proof:
         if sn == 0:
             raise ProofError("inclusion proof continues past the root")
-        if fn & 1 or fn == sn:
+        left = bool(fn & 1 or fn == sn)
+        if left:
             result = node_hash(sibling, result)
             while not fn & 1 and fn != 0:
                 fn >>= 1
                 sn >>= 1
         else:
             result = node_hash(result, sibling)
+        steps.append(PathStep(sibling, left, result))
         fn >>= 1
         sn >>= 1
     if sn != 0:
         raise ProofError("inclusion proof ends before reaching the root")
-    return result
+    return steps
+
+
+def root_from_inclusion_proof(
+    leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes]
+) -> bytes:
+    """The root that `proof` leads to from leaf `index` of a tree of `size` (RFC 9162 §2.1.3.2).
+
+    Raises ProofError as :func:`audit_path` does.
+    """
+    steps = audit_path(leaf_hash, index, size, proof)
+    return steps[-1].node if steps else leaf_hash
 
 
 def verify_inclusion(

@@ -25,8 +25,19 @@ from runtime.identity import Caller, current_caller
 from runtime.tlog import tiles
 from runtime.tlog.checkpoint import Checkpoint
 from runtime.tlog.entry import KINDS, Entry, EntryError
-from runtime.tlog.note import parse_note
+from runtime.tlog.note import NoteError, Verifier, parse_note
 from runtime.tlog.receipt import Receipt
+from services.ledger.auditing import (
+    FAILED,
+    NOT_CHECKED,
+    PASSED,
+    Latest,
+    ReceiptAudit,
+    Witnesses,
+    audit_receipt,
+    parse,
+    signed_checkpoint,
+)
 from services.ledger.reader import LogReader
 from services.ledger.sequencer import (
     Landed,
@@ -142,6 +153,47 @@ def _batch_response(landed: Landed) -> ledger_pb2.BatchAppendResponse:
     )
 
 
+_OUTCOMES = {
+    PASSED: ledger_pb2.RECEIPT_CHECK_OUTCOME_PASSED,
+    FAILED: ledger_pb2.RECEIPT_CHECK_OUTCOME_FAILED,
+    NOT_CHECKED: ledger_pb2.RECEIPT_CHECK_OUTCOME_NOT_CHECKED,
+}
+
+
+def _audit_response(
+    audit: ReceiptAudit, latest_note: str | None, log: Verifier
+) -> ledger_pb2.VerifyReceiptResponse:
+    response = ledger_pb2.VerifyReceiptResponse(
+        valid=audit.valid,
+        checks=[
+            ledger_pb2.ReceiptCheckResult(
+                check=f"RECEIPT_CHECK_{result.check.upper()}",
+                outcome=_OUTCOMES[result.outcome],
+                detail=result.detail,
+            )
+            for result in audit.checks
+        ],
+        leaf_hash=audit.leaf_hash,
+        audit_path=[
+            ledger_pb2.AuditPathStep(
+                sibling=step.sibling, sibling_is_left=step.sibling_is_left, node=step.node
+            )
+            for step in audit.path
+        ],
+        verifier_key=log.key_string(),
+        witnesses=audit.witnesses,
+    )
+    if audit.receipt is not None and audit.entry is not None:
+        response.entry.CopyFrom(
+            entry_message(audit.receipt.index, audit.receipt.extra, audit.entry)
+        )
+    if audit.receipt is not None and audit.checkpoint is not None:  # signed: it parses
+        response.checkpoint.CopyFrom(checkpoint_message(audit.receipt.checkpoint_note))
+    if latest_note is not None:
+        response.latest_checkpoint.CopyFrom(checkpoint_message(latest_note))
+    return response
+
+
 class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
     """certfree.ledger.v1.LedgerService."""
 
@@ -151,12 +203,17 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
         reader: LogReader,
         sequencer: Sequencer,
         *,
-        witnessed: bool = False,
+        log: Verifier,
+        witnesses: Witnesses | None = None,
     ) -> None:
+        """`log` is the log's verifier key; with a witness quorum, the published checkpoint
+        is the newest the witnesses cosigned."""
         self._store = store
         self._reader = reader
         self._sequencer = sequencer
-        self._witnessed = witnessed
+        self._log = log
+        self._witnesses = witnesses or Witnesses()
+        self._witnessed = self._witnesses.quorum > 0
 
     async def _submit(self, submissions: Sequence[Submission]) -> Landed:
         _refuse_reused_keys(submissions)
@@ -375,6 +432,38 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
         proof = await self._reader.inclusion_proof(request.index, size)
         receipt = Receipt(request.index, tuple(proof), note, extra=entry.encoded)
         return ledger_pb2.Receipt(index=request.index, tlog_proof=receipt.to_text())
+
+    async def VerifyReceipt(
+        self, request: ledger_pb2.VerifyReceiptRequest, context: grpc.aio.ServicerContext
+    ) -> ledger_pb2.VerifyReceiptResponse:
+        """Every check of a receipt against this log (services/ledger/auditing.py)."""
+        current_caller()
+        log = self._log
+        if request.verifier_key:
+            try:
+                log = Verifier.from_key_string(request.verifier_key)
+            except NoteError as error:
+                raise InvalidArgument(
+                    f"not a verifier key: {error}",
+                    field_violations=[FieldViolation("verifier_key", str(error))],
+                ) from None
+        latest, note = None, None
+        parsed = parse(request.tlog_proof)
+        signed = None if isinstance(parsed, str) else signed_checkpoint(parsed[0], log)
+        if isinstance(signed, Checkpoint):  # only a signed size is worth a proof
+            note, size = await self._latest()
+            proof = []
+            if 0 < signed.size < size:
+                proof = await self._reader.consistency_proof(signed.size, size)
+            latest = Latest(Checkpoint.from_text(parse_note(note).text), proof)
+        audit = audit_receipt(
+            request.tlog_proof,
+            log=log,
+            artefact_sha256=request.artefact_sha256 or None,
+            latest=latest,
+            witnesses=self._witnesses,
+        )
+        return _audit_response(audit, note, log)
 
     async def GetCheckpointNote(
         self, request: ledger_pb2.GetCheckpointNoteRequest, context: grpc.aio.ServicerContext

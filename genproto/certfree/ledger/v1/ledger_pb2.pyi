@@ -23,6 +23,23 @@ class AttestationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ATTESTATION_KIND_COMMITMENT_CHECKED: _ClassVar[AttestationKind]
     ATTESTATION_KIND_KEY_PUBLISHED: _ClassVar[AttestationKind]
     ATTESTATION_KIND_STATUS_LIST_PUBLISHED: _ClassVar[AttestationKind]
+
+class ReceiptCheck(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RECEIPT_CHECK_UNSPECIFIED: _ClassVar[ReceiptCheck]
+    RECEIPT_CHECK_FORMAT: _ClassVar[ReceiptCheck]
+    RECEIPT_CHECK_SIGNATURE: _ClassVar[ReceiptCheck]
+    RECEIPT_CHECK_ARTEFACT: _ClassVar[ReceiptCheck]
+    RECEIPT_CHECK_INCLUSION: _ClassVar[ReceiptCheck]
+    RECEIPT_CHECK_CONSISTENCY: _ClassVar[ReceiptCheck]
+    RECEIPT_CHECK_WITNESSES: _ClassVar[ReceiptCheck]
+
+class ReceiptCheckOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RECEIPT_CHECK_OUTCOME_UNSPECIFIED: _ClassVar[ReceiptCheckOutcome]
+    RECEIPT_CHECK_OUTCOME_PASSED: _ClassVar[ReceiptCheckOutcome]
+    RECEIPT_CHECK_OUTCOME_FAILED: _ClassVar[ReceiptCheckOutcome]
+    RECEIPT_CHECK_OUTCOME_NOT_CHECKED: _ClassVar[ReceiptCheckOutcome]
 ATTESTATION_KIND_UNSPECIFIED: AttestationKind
 ATTESTATION_KIND_LICENSE_ISSUED: AttestationKind
 ATTESTATION_KIND_LICENSE_STATUS_CHANGED: AttestationKind
@@ -31,6 +48,17 @@ ATTESTATION_KIND_COMMITMENT_RECORDED: AttestationKind
 ATTESTATION_KIND_COMMITMENT_CHECKED: AttestationKind
 ATTESTATION_KIND_KEY_PUBLISHED: AttestationKind
 ATTESTATION_KIND_STATUS_LIST_PUBLISHED: AttestationKind
+RECEIPT_CHECK_UNSPECIFIED: ReceiptCheck
+RECEIPT_CHECK_FORMAT: ReceiptCheck
+RECEIPT_CHECK_SIGNATURE: ReceiptCheck
+RECEIPT_CHECK_ARTEFACT: ReceiptCheck
+RECEIPT_CHECK_INCLUSION: ReceiptCheck
+RECEIPT_CHECK_CONSISTENCY: ReceiptCheck
+RECEIPT_CHECK_WITNESSES: ReceiptCheck
+RECEIPT_CHECK_OUTCOME_UNSPECIFIED: ReceiptCheckOutcome
+RECEIPT_CHECK_OUTCOME_PASSED: ReceiptCheckOutcome
+RECEIPT_CHECK_OUTCOME_FAILED: ReceiptCheckOutcome
+RECEIPT_CHECK_OUTCOME_NOT_CHECKED: ReceiptCheckOutcome
 
 class Attestation(_message.Message):
     __slots__ = ("artefact_sha256", "kind", "issuer_department", "artefact_id")
@@ -211,3 +239,55 @@ class Receipt(_message.Message):
     index: int
     tlog_proof: str
     def __init__(self, index: _Optional[int] = ..., tlog_proof: _Optional[str] = ...) -> None: ...
+
+class VerifyReceiptRequest(_message.Message):
+    __slots__ = ("tlog_proof", "artefact_sha256", "verifier_key")
+    TLOG_PROOF_FIELD_NUMBER: _ClassVar[int]
+    ARTEFACT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    VERIFIER_KEY_FIELD_NUMBER: _ClassVar[int]
+    tlog_proof: str
+    artefact_sha256: bytes
+    verifier_key: str
+    def __init__(self, tlog_proof: _Optional[str] = ..., artefact_sha256: _Optional[bytes] = ..., verifier_key: _Optional[str] = ...) -> None: ...
+
+class ReceiptCheckResult(_message.Message):
+    __slots__ = ("check", "outcome", "detail")
+    CHECK_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    check: ReceiptCheck
+    outcome: ReceiptCheckOutcome
+    detail: str
+    def __init__(self, check: _Optional[_Union[ReceiptCheck, str]] = ..., outcome: _Optional[_Union[ReceiptCheckOutcome, str]] = ..., detail: _Optional[str] = ...) -> None: ...
+
+class AuditPathStep(_message.Message):
+    __slots__ = ("sibling", "sibling_is_left", "node")
+    SIBLING_FIELD_NUMBER: _ClassVar[int]
+    SIBLING_IS_LEFT_FIELD_NUMBER: _ClassVar[int]
+    NODE_FIELD_NUMBER: _ClassVar[int]
+    sibling: bytes
+    sibling_is_left: bool
+    node: bytes
+    def __init__(self, sibling: _Optional[bytes] = ..., sibling_is_left: _Optional[bool] = ..., node: _Optional[bytes] = ...) -> None: ...
+
+class VerifyReceiptResponse(_message.Message):
+    __slots__ = ("valid", "checks", "entry", "checkpoint", "latest_checkpoint", "leaf_hash", "audit_path", "verifier_key", "witnesses")
+    VALID_FIELD_NUMBER: _ClassVar[int]
+    CHECKS_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    LATEST_CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    LEAF_HASH_FIELD_NUMBER: _ClassVar[int]
+    AUDIT_PATH_FIELD_NUMBER: _ClassVar[int]
+    VERIFIER_KEY_FIELD_NUMBER: _ClassVar[int]
+    WITNESSES_FIELD_NUMBER: _ClassVar[int]
+    valid: bool
+    checks: _containers.RepeatedCompositeFieldContainer[ReceiptCheckResult]
+    entry: LedgerEntry
+    checkpoint: Checkpoint
+    latest_checkpoint: Checkpoint
+    leaf_hash: bytes
+    audit_path: _containers.RepeatedCompositeFieldContainer[AuditPathStep]
+    verifier_key: str
+    witnesses: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, valid: _Optional[bool] = ..., checks: _Optional[_Iterable[_Union[ReceiptCheckResult, _Mapping]]] = ..., entry: _Optional[_Union[LedgerEntry, _Mapping]] = ..., checkpoint: _Optional[_Union[Checkpoint, _Mapping]] = ..., latest_checkpoint: _Optional[_Union[Checkpoint, _Mapping]] = ..., leaf_hash: _Optional[bytes] = ..., audit_path: _Optional[_Iterable[_Union[AuditPathStep, _Mapping]]] = ..., verifier_key: _Optional[str] = ..., witnesses: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -86,6 +86,11 @@ class LedgerServiceStub:
                 request_serializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.GetReceiptRequest.SerializeToString,
                 response_deserializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.Receipt.FromString,
                 _registered_method=True)
+        self.VerifyReceipt = channel.unary_unary(
+                '/certfree.ledger.v1.LedgerService/VerifyReceipt',
+                request_serializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.VerifyReceiptRequest.SerializeToString,
+                response_deserializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.VerifyReceiptResponse.FromString,
+                _registered_method=True)
         self.GetCheckpointNote = channel.unary_unary(
                 '/certfree.ledger.v1.LedgerService/GetCheckpointNote',
                 request_serializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.GetCheckpointNoteRequest.SerializeToString,
@@ -180,6 +185,19 @@ class LedgerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def VerifyReceipt(self, request, context):
+        """Checks a receipt (C2SP tlog-proof) against this log, check by check: its form, the
+        checkpoint's signature (with the verifier key the caller was given, else the log's
+        own), the artefact's hash, inclusion in the receipt's checkpoint, consistency of that
+        checkpoint with the latest one (the log did not fork or rewrite since), and the
+        witnesses' cosignatures. Returns the audit path for drawing. For people and systems
+        without the CLI: an auditor who trusts nothing runs `certfree ledger verify-receipt`
+        offline, or any tlog client. A receipt that fails a check is an answer, not an error.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetCheckpointNote(self, request, context):
         """The C2SP tlog-tiles checkpoint endpoint: the latest signed checkpoint note, as
         text/plain. Not cached: it changes with every batch.
@@ -249,6 +267,11 @@ def add_LedgerServiceServicer_to_server(servicer, server):
                     servicer.GetReceipt,
                     request_deserializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.GetReceiptRequest.FromString,
                     response_serializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.Receipt.SerializeToString,
+            ),
+            'VerifyReceipt': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyReceipt,
+                    request_deserializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.VerifyReceiptRequest.FromString,
+                    response_serializer=certfree_dot_ledger_dot_v1_dot_ledger__pb2.VerifyReceiptResponse.SerializeToString,
             ),
             'GetCheckpointNote': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCheckpointNote,
@@ -532,6 +555,33 @@ class LedgerService:
             '/certfree.ledger.v1.LedgerService/GetReceipt',
             certfree_dot_ledger_dot_v1_dot_ledger__pb2.GetReceiptRequest.SerializeToString,
             certfree_dot_ledger_dot_v1_dot_ledger__pb2.Receipt.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyReceipt(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/certfree.ledger.v1.LedgerService/VerifyReceipt',
+            certfree_dot_ledger_dot_v1_dot_ledger__pb2.VerifyReceiptRequest.SerializeToString,
+            certfree_dot_ledger_dot_v1_dot_ledger__pb2.VerifyReceiptResponse.FromString,
             options,
             channel_credentials,
             insecure,

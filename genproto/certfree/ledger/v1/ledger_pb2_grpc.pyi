@@ -70,6 +70,15 @@ class LedgerServiceStub:
     """
     GetReceipt: _grpc.UnaryUnaryMultiCallable[_ledger_pb2.GetReceiptRequest, _ledger_pb2.Receipt]
     """Returns a self-contained offline receipt for an entry (C2SP tlog-proof)."""
+    VerifyReceipt: _grpc.UnaryUnaryMultiCallable[_ledger_pb2.VerifyReceiptRequest, _ledger_pb2.VerifyReceiptResponse]
+    """Checks a receipt (C2SP tlog-proof) against this log, check by check: its form, the
+    checkpoint's signature (with the verifier key the caller was given, else the log's
+    own), the artefact's hash, inclusion in the receipt's checkpoint, consistency of that
+    checkpoint with the latest one (the log did not fork or rewrite since), and the
+    witnesses' cosignatures. Returns the audit path for drawing. For people and systems
+    without the CLI: an auditor who trusts nothing runs `certfree ledger verify-receipt`
+    offline, or any tlog client. A receipt that fails a check is an answer, not an error.
+    """
     GetCheckpointNote: _grpc.UnaryUnaryMultiCallable[_ledger_pb2.GetCheckpointNoteRequest, _httpbody_pb2.HttpBody]
     """The C2SP tlog-tiles checkpoint endpoint: the latest signed checkpoint note, as
     text/plain. Not cached: it changes with every batch.
@@ -117,6 +126,15 @@ class LedgerServiceAsyncStub(LedgerServiceStub):
     """
     GetReceipt: _aio.UnaryUnaryMultiCallable[_ledger_pb2.GetReceiptRequest, _ledger_pb2.Receipt]  # type: ignore[assignment]
     """Returns a self-contained offline receipt for an entry (C2SP tlog-proof)."""
+    VerifyReceipt: _aio.UnaryUnaryMultiCallable[_ledger_pb2.VerifyReceiptRequest, _ledger_pb2.VerifyReceiptResponse]  # type: ignore[assignment]
+    """Checks a receipt (C2SP tlog-proof) against this log, check by check: its form, the
+    checkpoint's signature (with the verifier key the caller was given, else the log's
+    own), the artefact's hash, inclusion in the receipt's checkpoint, consistency of that
+    checkpoint with the latest one (the log did not fork or rewrite since), and the
+    witnesses' cosignatures. Returns the audit path for drawing. For people and systems
+    without the CLI: an auditor who trusts nothing runs `certfree ledger verify-receipt`
+    offline, or any tlog client. A receipt that fails a check is an answer, not an error.
+    """
     GetCheckpointNote: _aio.UnaryUnaryMultiCallable[_ledger_pb2.GetCheckpointNoteRequest, _httpbody_pb2.HttpBody]  # type: ignore[assignment]
     """The C2SP tlog-tiles checkpoint endpoint: the latest signed checkpoint note, as
     text/plain. Not cached: it changes with every batch.
@@ -221,6 +239,21 @@ class LedgerServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_ledger_pb2.Receipt, _abc.Awaitable[_ledger_pb2.Receipt]]:
         """Returns a self-contained offline receipt for an entry (C2SP tlog-proof)."""
+
+    @_abc_1.abstractmethod
+    def VerifyReceipt(
+        self,
+        request: _ledger_pb2.VerifyReceiptRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ledger_pb2.VerifyReceiptResponse, _abc.Awaitable[_ledger_pb2.VerifyReceiptResponse]]:
+        """Checks a receipt (C2SP tlog-proof) against this log, check by check: its form, the
+        checkpoint's signature (with the verifier key the caller was given, else the log's
+        own), the artefact's hash, inclusion in the receipt's checkpoint, consistency of that
+        checkpoint with the latest one (the log did not fork or rewrite since), and the
+        witnesses' cosignatures. Returns the audit path for drawing. For people and systems
+        without the CLI: an auditor who trusts nothing runs `certfree ledger verify-receipt`
+        offline, or any tlog client. A receipt that fails a check is an answer, not an error.
+        """
 
     @_abc_1.abstractmethod
     def GetCheckpointNote(
