@@ -87,7 +87,8 @@ def _as_root(*args: str) -> list[str] | None:
 
 
 def ensure_chromium() -> None:
-    """Install Debian's chromium with apt-get when /usr/bin/chromium is missing."""
+    """Install Debian's chromium (and a CJK font) with apt-get when /usr/bin/chromium is
+    missing."""
     if CHROMIUM.exists():
         return
     install = _as_root(
@@ -98,6 +99,7 @@ def ensure_chromium() -> None:
         "-y",
         "--no-install-recommends",
         "chromium",
+        "fonts-wqy-microhei",  # Chinese labels in the page screenshots, not boxes
     )
     if shutil.which("apt-get") and install is not None:
         print("dev.py: installing Debian's chromium for the page tests", flush=True)

@@ -108,7 +108,7 @@ def normalise_url(url: str) -> str:
     sections 6.2.2 and 6.2.3): lower-case scheme and host, no default port, an empty path
     as ``/``, percent-encoding made canonical. ValueError when it is not an absolute
     http(s) URL."""
-    parts = urlsplit(url.strip())
+    parts = urlsplit(url)  # no strip(): a space the client signed is part of its path
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
         raise ValueError("not an absolute http or https URL")
