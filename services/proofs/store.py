@@ -457,7 +457,8 @@ class ProofStore:
         )
         return [proofs_pb2.ProofRequestEvent.FromString(_bytes(r)) for r in raw]
 
-    async def _requests(self, ids: Sequence[bytes]) -> list[proofs_pb2.ProofRequest]:
+    async def requests(self, ids: Sequence[bytes]) -> list[proofs_pb2.ProofRequest]:
+        """The requests of `ids` in one MGET, in order; ids with no request are left out."""
         if not ids:
             return []
         raw = await self._redis.mget([_request_key(i.decode()) for i in ids])
@@ -485,7 +486,7 @@ class ProofStore:
                 key = _bytes(member)
                 scored[key] = max(float(score), scored.get(key, float(score)))
         page = sorted(scored, key=lambda m: (scored[m], m), reverse=True)[offset : end + 1]
-        return await self._requests(page)
+        return await self.requests(page)
 
     async def list_for_holder(
         self, holder_token: str, offset: int, limit: int
@@ -494,7 +495,7 @@ class ProofStore:
         if offset < 0 or limit < 1:
             return []
         ids = await self._redis.zrevrange(_holder_key(holder_token), offset, offset + limit - 1)
-        return await self._requests(_members(ids))
+        return await self.requests(_members(ids))
 
     async def record_access(self, holder_token: str, access: proofs_pb2.ProofRequestAccess) -> None:
         """Append an access to a holder's requests to the holder's record (by index
@@ -526,7 +527,7 @@ class ProofStore:
         low = "-inf" if start_ms is None else start_ms
         high = "+inf" if end_ms is None else f"({end_ms}"
         ids = await self._redis.zrangebyscore(_item_key(department, item_code), low, high)
-        return await self._requests(_members(ids))
+        return await self.requests(_members(ids))
 
     async def statistics_keys(self) -> list[tuple[str, str]]:
         """Every (target department, item code) that has requests, sorted."""

@@ -391,8 +391,7 @@ class Sweeper:
         ids = await self._store.due(_FOREVER_MS, METRICS_LIMIT)
         if len(ids) >= METRICS_LIMIT:
             _log.warning("proof-request gauges count only the first open requests", limit=len(ids))
-        # ProofStore has no public multi-get; its private one is one MGET round trip.
-        requests = await self._store._requests([request_id.encode() for request_id in ids])
+        requests = await self._store.requests([request_id.encode() for request_id in ids])
         counts = count_open(requests)
         for (state, mark), amount in counts.by_state_and_mark.items():
             PROOF_REQUESTS_OPEN.labels(state, mark).set(amount)
