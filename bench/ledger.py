@@ -10,7 +10,8 @@ baseline) in this process, then measures:
 
 1. Sustained appends. A load generator in a child process (so that this process's CPU
    is the server's alone) runs N concurrent callers, each sending ``Append`` (B = 1)
-   or ``BatchAppend`` of B fresh attestations back to back for a fixed time. Every
+   or ``BatchAppend`` of B fresh attestations (built before the clock starts) back to
+   back for a fixed time. Every
    reply is durable (fsynced) and carries a signed checkpoint that covers its entries.
    Printed: entries/s, calls/s, p50/p99 call-to-receipt latency, CPU per entry of the
    ledger process, the store and the client, and calls/s against the echo baseline
