@@ -129,9 +129,7 @@ class TestMainPath:
             "GET",
             "/v1/proof-requests?direction=REQUEST_DIRECTION_OUTGOING&pageSize=500",
         )
-        mine = [
-            r for r in listed["requests"] if r["purpose"]["caseReference"] == case_reference
-        ]
+        mine = [r for r in listed["requests"] if r["purpose"]["caseReference"] == case_reference]
         assert [r["requestId"] for r in mine] == [request_id]
 
         # The housing bureau's officer accepts and answers while the page stays open.
@@ -235,7 +233,10 @@ class TestAcceptWithGaps:
 
         request_id = (await page.locator("#request-id").text_content() or "").strip()
         stored = await _call(
-            gateway_url, mint("clerk", CENTRE, "window-3"), "GET", f"/v1/proof-requests/{request_id}"
+            gateway_url,
+            mint("clerk", CENTRE, "window-3"),
+            "GET",
+            f"/v1/proof-requests/{request_id}",
         )
         assert stored["answer"]["outcome"] == "PROOF_OUTCOME_COMMITTED"
         assert stored["commitment"]["fulfilBy"].startswith("2099-06-30")
@@ -257,7 +258,9 @@ class TestEnglish:
         await page.get_by_label("Purpose").fill("Construction permit")
         await page.get_by_role("button", name="Set the case").click()
         await expect(page.locator("#case-current-purpose")).to_have_text("Construction permit")
-        wrong = synthetic_resident_id(3)[:-1] + ("0" if synthetic_resident_id(3)[-1] != "0" else "1")
+        wrong = synthetic_resident_id(3)[:-1] + (
+            "0" if synthetic_resident_id(3)[-1] != "0" else "1"
+        )
         await page.get_by_label("Applicant's ID").fill(wrong)
         await expect(page.locator("#holder-hint")).to_contain_text("check digit is wrong")
         await page.get_by_label("Applicant's ID").fill(synthetic_resident_id(3))
@@ -270,3 +273,37 @@ class TestEnglish:
         await expect(page.locator("#proof-item-info")).to_contain_text("Department verification")
         await expect(page.get_by_role("button", name="Start the proof request")).to_be_visible()
         await screenshot(page, "clerk-en")
+
+
+class TestMoreInformation:
+    """A department's question reaches the window live and is answered there."""
+
+    async def test_the_clerk_answers_a_question_in_place(
+        self, page: Page, sign_in: SignIn, mint: Mint, gateway_url: str
+    ) -> None:
+        """The officer asks for more; the page shows the question; the reply sends the
+        request back to submitted."""
+        await sign_in(page, "clerk", CENTRE, "window-3")
+        await _set_case(page, f"FQ-{secrets.token_hex(3)}-MI", "建筑工程施工许可")
+        await page.get_by_label("申请人证件号码").fill(synthetic_uscc(703))
+        await page.get_by_label("证明事项", exact=True).select_option(VERIFICATION_ITEM)
+        await _consent_by_agent(page, synthetic_resident_id(4))
+        await page.get_by_role("button", name="发起证明请求").click()
+        await expect(page.locator("#request-state-text")).to_have_text("已提交，等待受理")
+        await expect(page.locator("#live")).to_contain_text("已连接")
+        request_id = (await page.locator("#request-id").text_content() or "").strip()
+        assert request_id
+
+        await _call(
+            gateway_url,
+            mint("officer", HOUSING, "zjj-officer-031"),
+            "POST",
+            f"/v1/proof-requests/{request_id}:askForMoreInfo",
+            {"question": "请提供审查机构名称"},
+        )
+        await expect(page.locator("#request-state-text")).to_have_text("待补充材料")
+        await expect(page.locator("#more-info")).to_contain_text("请提供审查机构名称")
+        await page.get_by_label("补充说明").fill("福州示例施工图审查中心")
+        await page.get_by_role("button", name="提交补充").click()
+        await expect(page.locator("#request-state-text")).to_have_text("已提交，等待受理")
+        await expect(page.locator("#more-info")).to_be_hidden()
