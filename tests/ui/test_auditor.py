@@ -413,3 +413,17 @@ class TestKeyboardAndRoles:
         await expect(page.get_by_role("tab", name="协查请求记录")).to_be_hidden()
         await expect(page.get_by_role("tab", name="监察统计")).to_be_hidden()
         await expect(page.locator("#panel-verify")).to_contain_text("运维人员只能核验回执")
+
+    async def test_supervisor_reads_the_statistics(
+        self, page: Page, sign_in: SignIn, mint: Mint, gateway_url: str
+    ) -> None:
+        """A supervisor of the service centre lands here and gets the same charts."""
+        await gateway_of(gateway_url, mint).answered_request()
+        await sign_in(page, "supervisor", CENTRE, "jc-supervisor-01")
+        await page.get_by_role("tab", name="监察统计").click()
+        await page.get_by_label("部门（统一社会信用代码）").fill(HOUSING)
+        await page.get_by_role("button", name="统计", exact=True).click()
+        await expect(page.locator("#chart-departments .aud-bar-row")).to_have_count(1)
+        await expect(
+            page.locator(f"#chart-departments .aud-bar-row[data-code='{HOUSING}']")
+        ).to_contain_text(HOUSING_NAME)
