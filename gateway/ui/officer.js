@@ -314,11 +314,11 @@ const markOf = (request) => suffix(request.slaMark, "SLA_MARK_");
 const isOpen = (request) => OPEN_STATES.includes(stateOf(request));
 const sequenceOf = (request) => Number(request.lastEventSequence || 0);
 
-function when(instant) {
+function when(instant, dateStyle = "medium") {
   if (!instant) return "—";
   const date = new Date(instant);
   if (Number.isNaN(date.getTime())) return String(instant);
-  return new Intl.DateTimeFormat(language(), { dateStyle: "medium", timeStyle: "short" }).format(date);
+  return new Intl.DateTimeFormat(language(), { dateStyle, timeStyle: "short" }).format(date);
 }
 
 function itemName(code) {
@@ -466,7 +466,7 @@ function renderRows() {
       el("td", {}, departmentName(request.requestingDepartment)),
       el("td", {}, caseOf(request)),
       el("td", {}, stateText(request)),
-      el("td", {}, when(request.dueAt)),
+      el("td", {}, when(request.dueAt, "short")),
       el("td", {}, markBadge(request)),
       el(
         "td",
