@@ -274,7 +274,8 @@ async function loadNames(kept) {
 function named(code, name) {
   if (!code) return el("span", { text: "—" });
   if (!name) return el("code", { class: "holder-code", text: code });
-  return el("span", {}, el("span", { text: name }), el("br"), el("code", { class: "holder-code", text: code }));
+  // The name is what a holder knows; the code stays at hand as the tooltip.
+  return el("span", { title: code, text: name });
 }
 
 function department(code) {
@@ -294,8 +295,14 @@ function formatDate(value) {
   return new Intl.DateTimeFormat(language(), { dateStyle: "medium" }).format(instant);
 }
 
-function timeCell(value) {
-  return el("time", { class: "holder-time", datetime: value || null, text: formatTime(value) });
+function timeCell(value, stacked = false) {
+  if (!stacked || !value || Number.isNaN(new Date(value).getTime())) {
+    return el("time", { class: "holder-time", datetime: value || null, text: formatTime(value) });
+  }
+  // Narrow columns: the date on one line, the time of day below it.
+  const instant = new Date(value);
+  const time = new Intl.DateTimeFormat(language(), { timeStyle: "short" }).format(instant);
+  return el("time", { class: "holder-time", datetime: value }, formatDate(value), el("br"), time);
 }
 
 function mark(className, text) {
@@ -367,7 +374,7 @@ function answerCell(request, item) {
     "div",
     { class: "holder-answer" },
     el("strong", { text: enumText("outcome", answer.outcome) }),
-    answer.answeredAt ? [" · ", timeCell(answer.answeredAt)] : null,
+    answer.answeredAt ? [el("br"), timeCell(answer.answeredAt, true)] : null,
     claims.length
       ? el(
           "dl",
@@ -388,9 +395,8 @@ function requestRow(request) {
   const answering = request.answeringDepartment || request.answer?.answeringDepartment || "";
   const targets = request.targetDepartments || [];
   return [
-    timeCell(request.createdAt),
-    // A named item needs no code beside it (its name is what the holder knows).
-    item?.name ? el("span", { text: item.name }) : named(request.proofItemCode, ""),
+    timeCell(request.createdAt, true),
+    named(request.proofItemCode, item?.name),
     department(request.requestingDepartment),
     answering
       ? department(answering)
