@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Page, expect
 
-from runtime.holders import HolderIndex, resident_id_check_character
+from runtime.holders import HolderIndex, resident_id_check_character, uscc_check_character
 from runtime.secrets import load_secret
 from tests.ui.conftest import ROLE_SCOPES, Guard, Mint, Screenshot, SignIn, UiStack, wait_ready
 
@@ -23,6 +23,8 @@ RESIDENCE_PERMIT = "11100000000013374L001"  # 居住证, a person's license
 HOUSEHOLD_PROOF = "household-registration.proof"  # 户籍证明, answered from the residence permit
 MARITAL_STATUS = "marital-status.verification"  # 婚姻状况证明, 福清市民政局 verifies
 CIVIL_AFFAIRS = "11350181MB1234502B"  # 福清市民政局
+MARKET = "11350181MB12345018"  # 福清市市场监督管理局: issues business licenses
+BUSINESS_LICENSE = "11100000000013127D001"  # 营业执照, an organisation's license
 LOOKUP_PURPOSE = "户籍迁入登记 household move"
 HOLDER_SCOPES = (*ROLE_SCOPES["holder"], "catalogue:read")
 """A holder token that may also read the catalogues, so the page shows names, not codes."""
@@ -261,6 +263,8 @@ class TestOnlyTheirOwn:
         the page says the ID is not the one the sign-in is for, showing no records."""
         guard.expect_http_errors(403)
         other = await play_story(gateway_url, mint)
+        while other.resident_id == story.resident_id:  # one chance in a thousand
+            other = await play_story(gateway_url, mint)
         await sign_in_as_holder(page, mint, holder_index.of_resident_id(story.resident_id))
         await enter_id(page, other.resident_id)
         error = page.locator("#holder-error")
@@ -330,3 +334,40 @@ class TestPagesAndCodes:
         await licenses.get_by_role("button", name="上一页").click()
         await expect(licenses.locator(".holder-page")).to_have_text("第 1 页")
         await expect(number).to_have_text(first)
+
+
+class TestOrganisations:
+    """A company signs in the same way with its USCC and sees its own licenses."""
+
+    async def test_company_sees_its_business_license(
+        self, page: Page, mint: Mint, holder_index: HolderIndex, gateway_url: str
+    ) -> None:
+        """The token's o: subject makes the page name the holder by USCC."""
+        first17 = f"91350181MA{secrets.randbelow(10**7):07d}"
+        uscc = first17 + uscc_check_character(first17)
+        async with httpx.AsyncClient(base_url=gateway_url, timeout=30) as http:
+            issued = await _call(
+                http,
+                mint("issuer", MARKET, "scjg-registry-02"),
+                "/v1/licenses",
+                {
+                    "requestId": f"holder-page-{secrets.token_hex(4)}",
+                    "licenseTypeCode": BUSINESS_LICENSE,
+                    "holder": {"uscc": uscc},
+                    "claims": {
+                        "name": "福清示例贸易有限公司",
+                        "type": "有限责任公司",
+                        "legal_representative": "示例法定代表人",
+                        "established_on": "2024-03-01",
+                        "business_scope": "日用百货销售",
+                        "address": "福建省福清市示例路1号",
+                    },
+                },
+            )
+        await sign_in_as_holder(page, mint, holder_index.of_uscc(uscc))
+        await enter_id(page, uscc.lower())
+        row = page.locator("#licenses tbody tr").filter(has_text=issued["license"]["licenseId"])
+        await expect(row).to_contain_text("营业执照")
+        await expect(row).to_contain_text("长期有效")
+        await expect(page.locator("#accesses")).to_contain_text("还没有部门查询过您的证照")
+        await expect(page.locator("#requests")).to_contain_text("还没有与您有关的证明协查")
