@@ -3,9 +3,11 @@
 :meth:`Gatekeeper.admit` runs for every transcoded route before anything is sent
 upstream and returns the identity metadata to forward, or the refusal to answer:
 
-1. The route's scope (:mod:`gateway.scopes`). Public routes need no token; the gateway
-   forwards them as the *public caller* (role ``auditor``, subject ``public``, the
-   department of the gateway's own certificate).
+1. The route's scope (:mod:`gateway.scopes`). Public routes need no token; without one
+   the gateway forwards them as the *public caller* (role ``auditor``, subject
+   ``public``, the department of the gateway's own certificate). A token sent anyway is
+   checked like any other and its caller forwarded (a signed-in page is itself
+   everywhere); a bad one is refused, not ignored.
 2. Otherwise ``Authorization: Bearer <token>``, verified by :mod:`runtime.tokens`
    (signature, ``typ``, ``iss``, ``aud``, ``nbf``/``exp`` with leeway, claim rules).
    401 ``invalid_token`` when it fails, 401 without an error code when it is missing
@@ -125,10 +127,10 @@ class Gatekeeper:
         """The identity metadata to forward for `request`, or the refusal to send."""
         scope = scope_of(route)
         address = f"ip:{request.client.host if request.client else 'unknown'}"
-        if scope == PUBLIC:
+        authorization = request.headers.get("authorization")
+        if scope == PUBLIC and authorization is None:
             forwarded = self._dev_identity(request) or self.public_caller
             return await self._limited(request, address, None, forwarded)
-        authorization = request.headers.get("authorization")
         if authorization is None:
             if self.forward_dev_identity:
                 return await self._limited(request, address, None, self._dev_identity(request))
@@ -166,7 +168,7 @@ class Gatekeeper:
         admitted = await self._limited(request, caller, claims.token_id, forwarded, proof, now)
         if isinstance(admitted, Refusal):
             return admitted
-        if not claims.allows(scope):
+        if scope != PUBLIC and not claims.allows(scope):
             return _refused(
                 request,
                 403,

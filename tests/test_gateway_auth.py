@@ -22,10 +22,12 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from starlette.requests import Request
 
 import services.ledger
 from certfree import tokens_cli
 from gateway.app import build_app
+from gateway.auth import Gatekeeper, public_department
 from gateway.descriptors import load_contract
 from gateway.routes import route_table
 from gateway.scopes import PUBLIC, SCOPE_DESCRIPTIONS, SCOPES
@@ -252,6 +254,53 @@ class TestValidToken:
             await asyncio.sleep(0.1)
         assert checkpoint.status_code == 200, checkpoint.text
         assert (await http.get("/tlog/tile/0/000.p/1")).status_code == 200
+
+
+class TestPublicRoutesWithAToken:
+    """A token sent to a public route is checked, and its caller is the one forwarded."""
+
+    async def test_the_token_caller_is_forwarded(self, deployment: Deployment) -> None:
+        """With a token, the token's caller; without, the public caller (the gateway's
+        certificate's department, role auditor)."""
+        gatekeeper = Gatekeeper(
+            key=deployment.key,
+            policy=deployment.policy,
+            store=None,
+            limit=None,
+            forward_dev_identity=False,
+            public_department=public_department(deployment.settings),
+        )
+        (route,) = [r for r in route_table(load_contract().services) if r.method.name == "GetTile"]
+
+        def request(headers: dict[str, str]) -> Request:
+            encoded = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+            return Request(
+                {
+                    "type": "http",
+                    "method": "GET",
+                    "path": "/tlog/tile/0/000",
+                    "headers": encoded,
+                    "query_string": b"",
+                    "client": ("127.0.0.1", 1),
+                }
+            )
+
+        signed_in = await gatekeeper.admit(request(bearer(deployment.token())), route)
+        anonymous = await gatekeeper.admit(request({}), route)
+        assert dict(signed_in) == {  # type: ignore[arg-type]
+            "x-certfree-department": MARKET_REGULATION,
+            "x-certfree-role": "issuer",
+            "x-certfree-subject": "issuer-desk-1",
+        }
+        assert dict(anonymous)["x-certfree-role"] == "auditor"  # type: ignore[arg-type]
+
+    async def test_a_bad_token_on_a_public_route_is_refused_not_ignored(
+        self, http: httpx.AsyncClient, deployment: Deployment
+    ) -> None:
+        forged = deployment.raw_token(key=TokenKey(Ed25519PrivateKey.generate()))
+        response = await http.get("/tlog/checkpoint", headers=bearer(forged))
+        assert response.status_code == 401
+        assert 'error="invalid_token"' in response.headers["www-authenticate"]
 
 
 class TestRefusedTokens:
