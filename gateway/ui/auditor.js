@@ -13,7 +13,7 @@
 // Everything shown from the API is set as text (el(), textContent); the drawings are
 // built with createElementNS, styled by classes in style.css (the CSP forbids `style`).
 
-import { ApiError, api, applyI18n, el, header, language, register, session, t } from "./app.js";
+import { ApiError, api, applyI18n, el, header, language, register, t } from "./app.js";
 
 register({
   "zh-CN": {
@@ -716,9 +716,7 @@ async function onVerify(event) {
       if (hash) body.artefactSha256 = bytesBase64(hash);
       const key = document.getElementById("verifier-key").value.trim();
       if (key) body.verifierKey = key;
-      // A public route (no token needed): a 401 here is the gateway's identity towards the
-      // ledger, not the person's token, so it must not raise the header's "sign in again".
-      const answer = await api("POST", "/v1/ledger/receipts:verify", body, { session: session() });
+      const answer = await api("POST", "/v1/ledger/receipts:verify", body);
       shown.verify = () => renderReceipt(answer);
     }
     result.replaceChildren(shown.verify());

@@ -69,7 +69,7 @@ ROLE_SCOPES: dict[str, tuple[str, ...]] = {
     "auditor": ("ledger:read", "licenses:read", "licenses:verify", "proofs", "catalogue:read"),
     "supervisor": ("ledger:read", "licenses:read", "licenses:verify", "proofs", "catalogue:read"),
     "operator": ("catalogue:read", "catalogue:write", "keys", "ledger:read"),
-    "holder": ("licenses:read", "proofs", "ledger:read"),
+    "holder": ("licenses:read", "proofs", "ledger:read", "catalogue:read"),
 }
 """The scopes :func:`mint` gives each role by default (docs/pages.md shows the same)."""
 

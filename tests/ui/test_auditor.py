@@ -18,8 +18,7 @@ import httpx
 from playwright.async_api import Page, expect
 
 from certfree.demo import synthetic_resident_id, synthetic_uscc
-from runtime.identity import DEPARTMENT_HEADER, ROLE_HEADER, SUBJECT_HEADER
-from tests.ui.conftest import Mint, Screenshot, SignIn, wait_ready
+from tests.ui.conftest import Mint, Screenshot, SignIn
 
 MARKET = "11350181MB12345018"  # 福清市市场监督管理局: issues business licenses
 CENTRE = "11350181MB1234505L"  # 福清市行政服务中心: the window
@@ -127,39 +126,16 @@ def gateway_of(gateway_url: str, mint: Mint) -> Gateway:
     return Gateway(gateway_url, mint)
 
 
-async def verify_receipt_as_auditor(dev_gateway_url: str, receipt: str) -> dict[str, Any]:
-    """VerifyReceipt through the --insecure-dev gateway, as the efficiency office's auditor.
-
-    VerifyReceipt is a public route: the gateway forwards it as its own identity (its TLS
-    certificate's department). The tokens-only test gateway has no certificate, so only
-    the --insecure-dev gateway, forwarding the caller's development identity, reaches the
-    (development) ledger with an identity it accepts.
-    """
-    headers = {DEPARTMENT_HEADER: EFFICIENCY, ROLE_HEADER: "auditor", SUBJECT_HEADER: "t"}
-    async with httpx.AsyncClient(base_url=dev_gateway_url, timeout=30.0) as client:
-        response = await client.post(
-            "/v1/ledger/receipts:verify", json={"tlogProof": receipt}, headers=headers
-        )
-    assert response.status_code == 200, response.text
-    answer: dict[str, Any] = response.json()
-    return answer
+async def verify_receipt_as_auditor(api: Gateway, receipt: str) -> dict[str, Any]:
+    """VerifyReceipt through the gateway's API, as the efficiency office's auditor."""
+    return await api.call(
+        "auditor", EFFICIENCY, "POST", "/v1/ledger/receipts:verify", {"tlogProof": receipt}
+    )
 
 
 async def _open_auditor(page: Page, sign_in: SignIn) -> None:
     await sign_in(page, "auditor", EFFICIENCY, "xny-auditor-05")
     await expect(page.locator("#page-title")).to_have_text("审计与监督")
-
-
-async def _open_auditor_dev(page: Page) -> None:
-    """Sign in with the development role picker (see :func:`verify_receipt_as_auditor`)."""
-    await page.goto("/ui/")
-    await wait_ready(page)
-    await page.get_by_label("部门", exact=True).fill(EFFICIENCY)
-    await page.get_by_label("角色", exact=True).select_option("auditor")
-    await page.get_by_label("用户", exact=True).fill("xny-auditor-05")
-    async with page.expect_navigation(url="**/ui/auditor.html"):
-        await page.get_by_role("button", name="以此身份进入").click()
-    await wait_ready(page)
 
 
 async def _verify(page: Page, text: str) -> None:
@@ -218,13 +194,12 @@ class TestVerifyLicense:
         )
 
     async def test_license_receipt_is_fetched_and_checked_against_its_jwt(
-        self, dev_page: Page, mint: Mint, gateway_url: str
+        self, page: Page, sign_in: SignIn, mint: Mint, gateway_url: str
     ) -> None:
         """From a verified license, one button fetches its ledger receipt and verifies it
         against the hash of the license's issuer-signed JWT (computed in the browser)."""
-        page = dev_page
         license = await gateway_of(gateway_url, mint).issue_license(202)
-        await _open_auditor_dev(page)
+        await _open_auditor(page, sign_in)
         await _verify(page, license["sdJwt"])
         await expect(page.locator("#verdict")).to_have_text("✓ 有效")
         await page.get_by_role("button", name="获取并核验该证照的账本回执").click()
@@ -241,10 +216,10 @@ class TestVerifyReceipt:
 
     async def test_receipt_with_artefact_passes_and_path_is_drawn_then_tampered_fails(
         self,
-        dev_page: Page,
+        page: Page,
+        sign_in: SignIn,
         mint: Mint,
         gateway_url: str,
-        dev_gateway_url: str,
         screenshot: Screenshot,
     ) -> None:
         """Receipt plus artefact file: no check fails, the drawing has one step per audit
@@ -259,12 +234,11 @@ class TestVerifyReceipt:
             await api.call("auditor", EFFICIENCY, "GET", f"/v1/ledger/entries/{index}/receipt")
         )["tlogProof"]
         artefact = license["sdJwt"].split("~", 1)[0].encode("ascii")
-        expected = await verify_receipt_as_auditor(dev_gateway_url, receipt)
+        expected = await verify_receipt_as_auditor(api, receipt)
         steps = len(expected["auditPath"])
         assert steps >= 1
 
-        page = dev_page
-        await _open_auditor_dev(page)
+        await _open_auditor(page, sign_in)
         await page.get_by_label("被存证的文件（在本浏览器内计算 SHA-256，不上传）").set_input_files(
             {"name": "license.jwt", "mimeType": "application/jwt", "buffer": artefact}
         )

@@ -26,8 +26,8 @@ CIVIL_AFFAIRS = "11350181MB1234502B"  # 福清市民政局
 MARKET = "11350181MB12345018"  # 福清市市场监督管理局: issues business licenses
 BUSINESS_LICENSE = "11100000000013127D001"  # 营业执照, an organisation's license
 LOOKUP_PURPOSE = "户籍迁入登记 household move"
-HOLDER_SCOPES = (*ROLE_SCOPES["holder"], "catalogue:read")
-"""A holder token that may also read the catalogues, so the page shows names, not codes."""
+WITHOUT_CATALOGUE = tuple(s for s in ROLE_SCOPES["holder"] if s != "catalogue:read")
+"""A holder token that may not read the catalogues: the page shows codes, not names."""
 
 
 def resident_id() -> str:
@@ -137,7 +137,7 @@ async def sign_in_as_holder(
     page: Page, mint: Mint, subject: str, *, path: str = "holder.html", catalogue: bool = True
 ) -> None:
     """Sign in through the real sign-in page with a holder token whose subject is `subject`."""
-    scopes = HOLDER_SCOPES if catalogue else ROLE_SCOPES["holder"]
+    scopes = ROLE_SCOPES["holder"] if catalogue else WITHOUT_CATALOGUE
     token = mint("holder", CENTRE, subject, scopes=scopes)
     await page.goto("/ui/")
     await wait_ready(page)
