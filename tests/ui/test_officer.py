@@ -257,8 +257,9 @@ class TestDeadlineMarks:
     ) -> None:
         """A request whose item warns earlier than its limit is yellow from the start: the
         row says 黄牌 in .mark-yellow. During working hours its one-second limit also runs
-        out, and the sweeper's red mark (红牌, .mark-red) arrives live. (Outside working
-        hours the deadline waits for the next working period, so only yellow is checked.)"""
+        out, and the sweeper's red mark (红牌, .mark-red) arrives live. The test stack works
+        all day but the last minute of each day (tests/ui/conftest.py); only in that minute
+        does the deadline wait for the next working period, and only yellow is checked."""
         operator = mint("operator", CENTRE, "catalogue-admin")
         async with httpx.AsyncClient(base_url=gateway_url) as http:
             base = await http.get(
