@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-
 from redis.exceptions import ResponseError
 
 from runtime.store import FSYNC_BARRIER_KEY, Store, StoreUnavailable, connect, pack
