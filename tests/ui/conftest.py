@@ -41,6 +41,7 @@ from playwright.async_api import (
     Route,
     ViewportSize,
     async_playwright,
+    expect,
 )
 from pytest_asyncio import is_async_test
 
@@ -60,6 +61,7 @@ VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 WAIT_MS = 10_000
 """How long a page may take to show something (a loaded 2-core box)."""
+expect.set_options(timeout=WAIT_MS)  # assertions wait as long as actions, not 5 s
 
 ROLE_SCOPES: dict[str, tuple[str, ...]] = {
     "intake": ("proofs", "licenses:read", "licenses:verify", "catalogue:read", "ledger:read"),

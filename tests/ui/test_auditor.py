@@ -10,23 +10,26 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import secrets
-from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from playwright.async_api import Page, expect
 
-from certfree.demo import synthetic_resident_id, synthetic_uscc
+from certfree.demo import synthetic_uscc
+from tests.ui.api import (
+    CENTRE,
+    DRAWING_REVIEW,
+    HOUSING,
+    MARKET,
+    answer_drawing_review,
+    call,
+    create_request,
+    issue_business_license,
+)
 from tests.ui.conftest import Mint, Screenshot, SignIn
 
-MARKET = "11350181MB12345018"  # 福清市市场监督管理局: issues business licenses
-CENTRE = "11350181MB1234505L"  # 福清市行政服务中心: the window
-HOUSING = "11350181MB12345671"  # 福清市住房和城乡建设局: answers drawing-review proofs
 HOUSING_NAME = "福清市住房和城乡建设局"
 EFFICIENCY = "11350181MB1234506P"  # 福清市机关效能建设领导小组办公室: supervision and audit
 BUSINESS_LICENSE = "11100000000013127D001"
-DRAWING_REVIEW = "construction-drawing-review.verification"
 
 
 class Gateway:
@@ -46,79 +49,19 @@ class Gateway:
     ) -> dict[str, Any]:
         """One call as `role` of `department`; the JSON answer (fails on a non-200)."""
         token = self.mint(role, department, f"{role}-test")
-        async with httpx.AsyncClient(base_url=self.url, timeout=30.0) as client:
-            response = await client.request(
-                method, path, json=body, headers={"authorization": f"Bearer {token}"}
-            )
-        assert response.status_code == 200, f"{method} {path}: {response.text}"
-        answer: dict[str, Any] = response.json()
+        answer: dict[str, Any] = await call(self.url, token, method, path, body)
         return answer
 
     async def issue_license(self, serial: int) -> dict[str, Any]:
         """福清市市场监督管理局 issues a business license to a synthetic enterprise."""
-        issued = await self.call(
-            "issuer",
-            MARKET,
-            "POST",
-            "/v1/licenses",
-            {
-                "requestId": f"ui-auditor-{secrets.token_hex(4)}",
-                "licenseTypeCode": BUSINESS_LICENSE,
-                "holder": {"uscc": synthetic_uscc(serial)},
-                "claims": {
-                    "name": "福清示例贸易有限公司",
-                    "type": "有限责任公司",
-                    "legal_representative": "示例法定代表人",
-                    "established_on": "2024-03-01",
-                    "business_scope": "日用百货销售",
-                    "address": "福建省福清市示例路1号",
-                },
-            },
-        )
-        license: dict[str, Any] = issued["license"]
-        assert "ledgerIndex" in license
-        return license
+        return await issue_business_license(self.url, self.mint, synthetic_uscc(serial))
 
     async def answered_request(self) -> str:
         """A clerk's department-verification request, accepted and answered by the
         housing bureau; its ID."""
-        created = await self.call(
-            "clerk",
-            CENTRE,
-            "POST",
-            "/v1/proof-requests",
-            {
-                "clientRequestId": f"ui-auditor-{secrets.token_hex(4)}",
-                "proofItemCode": DRAWING_REVIEW,
-                "holder": {"uscc": synthetic_uscc(601)},
-                "purpose": {"purpose": "建筑工程施工许可", "caseReference": "FQ-UI-SGXK"},
-                "consent": {
-                    "givenBy": "CONSENT_GIVER_AUTHORISED_AGENT",
-                    "agent": {"residentId": synthetic_resident_id(601)},
-                    "method": "CONSENT_METHOD_AT_WINDOW_ID_CHECKED",
-                    "givenAt": datetime.now(UTC).isoformat(timespec="seconds"),
-                },
-                "note": "申请人在窗口等候",
-            },
-        )
-        request_id: str = created["request"]["requestId"]
-        path = f"/v1/proof-requests/{request_id}"
-        await self.call("officer", HOUSING, "POST", f"{path}:accept", {"note": "核验审查备案"})
-        await self.call(
-            "officer",
-            HOUSING,
-            "POST",
-            f"{path}:answer",
-            {
-                "outcome": "PROOF_OUTCOME_CONFIRMED",
-                "claims": {
-                    "certificate_number": "FQSTSC-2025-UI",
-                    "project_name": "福清市示例村道建设工程",
-                    "passed_on": "2025-05-20",
-                },
-                "explanation": "施工图审查合格, 已备案",
-            },
-        )
+        request = await create_request(self.url, self.mint, "FQ-UI-SGXK", serial=601)
+        await answer_drawing_review(self.url, self.mint, request["requestId"])
+        request_id: str = request["requestId"]
         return request_id
 
 

@@ -4,59 +4,21 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Any
 
-import httpx
 from playwright.async_api import Page, expect
 
 from certfree.demo import synthetic_resident_id, synthetic_uscc
+from tests.ui.api import (
+    CENTRE,
+    DRAWING_REVIEW,
+    HOUSING,
+    call,
+    issue_business_license,
+)
 from tests.ui.conftest import Mint, Screenshot, SignIn
 
-CENTRE = "11350181MB1234505L"  # 福清市行政服务中心管理委员会: the window
-HOUSING = "11350181MB12345671"  # 福清市住房和城乡建设局: answers the drawing-review proof
-MARKET = "11350181MB12345018"  # 福清市市场监督管理局: issues business licenses
-BUSINESS_LICENSE = "11100000000013127D001"  # 营业执照
-VERIFICATION_ITEM = "construction-drawing-review.verification"
+VERIFICATION_ITEM = DRAWING_REVIEW
 COMMITMENT_ITEM = "construction-drawing-review.accept-with-gaps"
-
-
-def _bearer(token: str) -> dict[str, str]:
-    return {"authorization": f"Bearer {token}"}
-
-
-async def _call(
-    gateway_url: str, token: str, method: str, path: str, body: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=gateway_url, timeout=30.0) as client:
-        response = await client.request(method, path, json=body, headers=_bearer(token))
-    assert response.status_code == 200, response.text
-    found: dict[str, Any] = response.json()
-    return found
-
-
-async def _issue_business_license(gateway_url: str, mint: Mint, holder: str) -> dict[str, Any]:
-    """The market regulator issues a business license to `holder`, as demo.py does."""
-    issued = await _call(
-        gateway_url,
-        mint("issuer", MARKET, "scjg-registry-02"),
-        "POST",
-        "/v1/licenses",
-        {
-            "requestId": f"ui-clerk-{secrets.token_hex(4)}",
-            "licenseTypeCode": BUSINESS_LICENSE,
-            "holder": {"uscc": holder},
-            "claims": {
-                "name": "福清示例贸易有限公司",
-                "type": "有限责任公司",
-                "legal_representative": "示例法定代表人",
-                "established_on": "2024-03-01",
-                "business_scope": "日用百货销售",
-                "address": "福建省福清市示例路1号",
-            },
-        },
-    )
-    license: dict[str, Any] = issued["license"]
-    return license
 
 
 async def _set_case(page: Page, case_reference: str, purpose: str) -> None:
@@ -88,7 +50,7 @@ class TestMainPath:
         and downloads as the signed SD-JWT; printing shows the answer alone."""
         holder = synthetic_uscc(701)
         case_reference = f"FQ-{secrets.token_hex(3)}-SGXK"
-        license = await _issue_business_license(gateway_url, mint, holder)
+        license = await issue_business_license(gateway_url, mint, holder)
         await sign_in(page, "clerk", CENTRE, "window-3")
 
         # Until the case is set nothing can be looked up.
@@ -123,7 +85,7 @@ class TestMainPath:
 
         # A double click made one request, not two.
         clerk_token = mint("clerk", CENTRE, "window-3")
-        listed = await _call(
+        listed = await call(
             gateway_url,
             clerk_token,
             "GET",
@@ -135,7 +97,7 @@ class TestMainPath:
         # The housing bureau's officer accepts and answers while the page stays open.
         await page.evaluate("window.__sameDocument = true")
         officer = mint("officer", HOUSING, "zjj-officer-031")
-        await _call(
+        await call(
             gateway_url,
             officer,
             "POST",
@@ -143,7 +105,7 @@ class TestMainPath:
             {"note": "核验施工图审查备案"},
         )
         await expect(page.locator("#request-state-text")).to_have_text("已受理，正在核验")
-        answered = await _call(
+        answered = await call(
             gateway_url,
             officer,
             "POST",
@@ -232,7 +194,7 @@ class TestAcceptWithGaps:
         await expect(page.get_by_role("link", name="下载签名答复（SD-JWT）")).to_be_hidden()
 
         request_id = (await page.locator("#request-id").text_content() or "").strip()
-        stored = await _call(
+        stored = await call(
             gateway_url,
             mint("clerk", CENTRE, "window-3"),
             "GET",
@@ -294,7 +256,7 @@ class TestMoreInformation:
         request_id = (await page.locator("#request-id").text_content() or "").strip()
         assert request_id
 
-        await _call(
+        await call(
             gateway_url,
             mint("officer", HOUSING, "zjj-officer-031"),
             "POST",

@@ -5,26 +5,21 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
 from playwright.async_api import Page, expect
 
 from runtime.holders import HolderIndex, resident_id_check_character, uscc_check_character
 from runtime.secrets import load_secret
+from tests.ui.api import CENTRE, call, issue_business_license, now_rfc3339
 from tests.ui.conftest import ROLE_SCOPES, Guard, Mint, Screenshot, SignIn, UiStack, wait_ready
 
-CENTRE = "11350181MB1234505L"  # 福清市行政服务中心管理委员会: the window, and the holder's session
 POLICE = "11350181MB1234503E"  # 福清市公安局: issues the residence permit
 RESIDENCE_PERMIT = "11100000000013374L001"  # 居住证, a person's license
 HOUSEHOLD_PROOF = "household-registration.proof"  # 户籍证明, answered from the residence permit
 MARITAL_STATUS = "marital-status.verification"  # 婚姻状况证明, 福清市民政局 verifies
-CIVIL_AFFAIRS = "11350181MB1234502B"  # 福清市民政局
-MARKET = "11350181MB12345018"  # 福清市市场监督管理局: issues business licenses
-BUSINESS_LICENSE = "11100000000013127D001"  # 营业执照, an organisation's license
 LOOKUP_PURPOSE = "户籍迁入登记 household move"
 WITHOUT_CATALOGUE = tuple(s for s in ROLE_SCOPES["holder"] if s != "catalogue:read")
 """A holder token that may not read the catalogues: the page shows codes, not names."""
@@ -48,18 +43,11 @@ class Story:
     """The proof requests' case reference."""
 
 
-async def _call(http: httpx.AsyncClient, token: str, path: str, body: dict[str, Any]) -> Any:
-    response = await http.post(path, json=body, headers={"authorization": f"Bearer {token}"})
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 def _consent() -> dict[str, Any]:
-    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     return {
         "givenBy": "CONSENT_GIVER_HOLDER",
         "method": "CONSENT_METHOD_AT_WINDOW_ID_CHECKED",
-        "givenAt": now,
+        "givenAt": now_rfc3339(),
     }
 
 
@@ -70,54 +58,56 @@ async def play_story(gateway_url: str, mint: Mint, licenses: int = 1) -> Story:
     run = secrets.token_hex(3)
     issuer = mint("issuer", POLICE, "gaj-registry-01")
     clerk = mint("clerk", CENTRE, "window-07")
-    async with httpx.AsyncClient(base_url=gateway_url, timeout=30) as http:
-        license_id = ""
-        for number in range(licenses):
-            issued = await _call(
-                http,
-                issuer,
-                "/v1/licenses",
-                {
-                    "requestId": f"holder-page-{run}-{number}",
-                    "licenseTypeCode": RESIDENCE_PERMIT,
-                    "holder": {"residentId": person},
-                    "claims": {
-                        "name": "示例居民",
-                        "sex": "女",
-                        "born_on": "1900-01-01",
-                        "residence_address": "福建省福清市示例路2号",
-                        "household_registration_address": "福建省福清市示例村",
-                    },
-                },
-            )
-            license_id = issued["license"]["licenseId"]
-        case = f"FQ-{run}-HJ"
-        await _call(
-            http,
-            clerk,
-            "/v1/licenses:listByHolder",
+    license_id = ""
+    for number in range(licenses):
+        issued = await call(
+            gateway_url,
+            issuer,
+            "POST",
+            "/v1/licenses",
             {
+                "requestId": f"holder-page-{run}-{number}",
+                "licenseTypeCode": RESIDENCE_PERMIT,
                 "holder": {"residentId": person},
-                "purpose": {"purpose": LOOKUP_PURPOSE, "caseReference": case},
+                "claims": {
+                    "name": "示例居民",
+                    "sex": "女",
+                    "born_on": "1900-01-01",
+                    "residence_address": "福建省福清市示例路2号",
+                    "household_registration_address": "福建省福清市示例村",
+                },
             },
         )
-        request_case = f"FQ-{run}-ZM"
-        for item in (HOUSEHOLD_PROOF, MARITAL_STATUS):
-            await _call(
-                http,
-                clerk,
-                "/v1/proof-requests",
-                {
-                    "clientRequestId": f"holder-page-{run}-{item}",
-                    "proofItemCode": item,
-                    "holder": {"residentId": person},
-                    "purpose": {
-                        "purpose": "入学申请 school enrolment",
-                        "caseReference": request_case,
-                    },
-                    "consent": _consent(),
+        license_id = issued["license"]["licenseId"]
+    case = f"FQ-{run}-HJ"
+    await call(
+        gateway_url,
+        clerk,
+        "POST",
+        "/v1/licenses:listByHolder",
+        {
+            "holder": {"residentId": person},
+            "purpose": {"purpose": LOOKUP_PURPOSE, "caseReference": case},
+        },
+    )
+    request_case = f"FQ-{run}-ZM"
+    for item in (HOUSEHOLD_PROOF, MARITAL_STATUS):
+        await call(
+            gateway_url,
+            clerk,
+            "POST",
+            "/v1/proof-requests",
+            {
+                "clientRequestId": f"holder-page-{run}-{item}",
+                "proofItemCode": item,
+                "holder": {"residentId": person},
+                "purpose": {
+                    "purpose": "入学申请 school enrolment",
+                    "caseReference": request_case,
                 },
-            )
+                "consent": _consent(),
+            },
+        )
     return Story(person, license_id, case, request_case)
 
 
@@ -345,28 +335,10 @@ class TestOrganisations:
         """The token's o: subject makes the page name the holder by USCC."""
         first17 = f"91350181MA{secrets.randbelow(10**7):07d}"
         uscc = first17 + uscc_check_character(first17)
-        async with httpx.AsyncClient(base_url=gateway_url, timeout=30) as http:
-            issued = await _call(
-                http,
-                mint("issuer", MARKET, "scjg-registry-02"),
-                "/v1/licenses",
-                {
-                    "requestId": f"holder-page-{secrets.token_hex(4)}",
-                    "licenseTypeCode": BUSINESS_LICENSE,
-                    "holder": {"uscc": uscc},
-                    "claims": {
-                        "name": "福清示例贸易有限公司",
-                        "type": "有限责任公司",
-                        "legal_representative": "示例法定代表人",
-                        "established_on": "2024-03-01",
-                        "business_scope": "日用百货销售",
-                        "address": "福建省福清市示例路1号",
-                    },
-                },
-            )
+        license = await issue_business_license(gateway_url, mint, uscc)
         await sign_in_as_holder(page, mint, holder_index.of_uscc(uscc))
         await enter_id(page, uscc.lower())
-        row = page.locator("#licenses tbody tr").filter(has_text=issued["license"]["licenseId"])
+        row = page.locator("#licenses tbody tr").filter(has_text=license["licenseId"])
         await expect(row).to_contain_text("营业执照")
         await expect(row).to_contain_text("长期有效")
         await expect(page.locator("#accesses")).to_contain_text("还没有部门查询过您的证照")

@@ -10,24 +10,16 @@ from typing import Any
 import httpx
 from playwright.async_api import Page, expect
 
-from certfree.demo import synthetic_resident_id, synthetic_uscc
 from services.proofs.deadlines import WorkingCalendar
+from tests.ui.api import CENTRE, CIVIL_AFFAIRS, DRAWING_REVIEW, HOUSING, call, create_request
 from tests.ui.conftest import Guard, Mint, Screenshot, SignIn, UiStack
 
-CENTRE = "11350181MB1234505L"  # 福清市行政服务中心管理委员会: the window's department
 CENTRE_NAME = "福清市行政服务中心管理委员会"
-HOUSING = "11350181MB12345671"  # 福清市住房和城乡建设局: answers the drawing review
-CIVIL_AFFAIRS = "11350181MB1234502B"  # 福清市民政局: the department of the SLA test's item
-DRAWING_REVIEW = "construction-drawing-review.verification"
 DRAWING_REVIEW_NAME = "施工图设计文件审查合格证明"
 SLA_ITEM = "ui-officer.warning-from-the-start"
 """A department verification item whose warning is longer than its limit: yellow at once."""
 SLA_WAIT_MS = 20_000
 """The sweeper runs every 5 s; a loaded 2-core box may take a few rounds."""
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _case() -> str:
@@ -37,46 +29,19 @@ def _case() -> str:
 async def _create(
     gateway_url: str, mint: Mint, case: str, item: str = DRAWING_REVIEW
 ) -> dict[str, Any]:
-    """A window clerk starts a proof request through the API, as certfree/demo.py does."""
-    token = mint("clerk", CENTRE, "window-3")
-    async with httpx.AsyncClient(base_url=gateway_url) as http:
-        response = await http.post(
-            "/v1/proof-requests",
-            headers={"authorization": f"Bearer {token}"},
-            json={
-                "clientRequestId": f"ui-officer-{uuid.uuid4().hex}",
-                "proofItemCode": item,
-                "holder": {"uscc": synthetic_uscc(301)},
-                "purpose": {"purpose": "建筑工程施工许可", "caseReference": case},
-                "consent": {
-                    "givenBy": "CONSENT_GIVER_AUTHORISED_AGENT",
-                    "agent": {"residentId": synthetic_resident_id(301)},
-                    "method": "CONSENT_METHOD_AT_WINDOW_ID_CHECKED",
-                    "givenAt": _now(),
-                },
-                "note": "申请人在窗口等候",
-            },
-        )
-    assert response.status_code == 200, response.text
-    request: dict[str, Any] = response.json()["request"]
-    return request
+    """A window clerk starts a proof request through the API, as certfree/demo does."""
+    return await create_request(gateway_url, mint, case, serial=301, item=item)
 
 
 async def _clerk_call(gateway_url: str, mint: Mint, path: str, body: dict[str, Any]) -> None:
-    token = mint("clerk", CENTRE, "window-3")
-    async with httpx.AsyncClient(base_url=gateway_url) as http:
-        response = await http.post(path, headers={"authorization": f"Bearer {token}"}, json=body)
-    assert response.status_code == 200, response.text
+    await call(gateway_url, mint("clerk", CENTRE, "window-3"), "POST", path, body)
 
 
 async def _stored(gateway_url: str, mint: Mint, request_id: str) -> dict[str, Any]:
     token = mint("clerk", CENTRE, "window-3")
-    async with httpx.AsyncClient(base_url=gateway_url) as http:
-        response = await http.get(
-            f"/v1/proof-requests/{request_id}", headers={"authorization": f"Bearer {token}"}
-        )
-    assert response.status_code == 200, response.text
-    found: dict[str, Any] = response.json()
+    found: dict[str, Any] = await call(
+        gateway_url, token, "GET", f"/v1/proof-requests/{request_id}"
+    )
     return found
 
 
