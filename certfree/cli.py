@@ -73,9 +73,12 @@ async def _up(settings: Settings, insecure_dev: bool) -> None:
     stack = await Stack.start(settings, insecure_dev=insecure_dev)
     elapsed = time.perf_counter() - started
     lines = [f"certfree is up in {elapsed:.2f} s"]
-    lines += [f"  {name:<9} {address}" for name, address in stack.addresses().items()]
+    addresses = stack.addresses()
+    lines += [f"  {name:<9} {address}" for name, address in addresses.items()]
+    if "gateway" in addresses:
+        lines.append(f"  {'pages':<9} {addresses['gateway']}/ui/")
     print("\n".join(lines), flush=True)
-    log.info("up", startup_seconds=round(elapsed, 3), **stack.addresses())
+    log.info("up", startup_seconds=round(elapsed, 3), **addresses)
     received = await wait_for_shutdown_signal()
     log.info("shutting down", signal=received.name, grace_seconds=settings.grace_seconds)
     await stack.stop()
