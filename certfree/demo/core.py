@@ -15,6 +15,7 @@ from google.protobuf import json_format
 from certfree.demo.client import ApiError, Gateway, check
 from certfree.demo.parties import (
     AUDITOR,
+    BUSINESS_CLAIMS,
     BUSINESS_LICENSE,
     MARKET_ISSUER,
     NEEDED_DEPARTMENTS,
@@ -127,14 +128,7 @@ class Demo:
                 "requestId": request_id,
                 "licenseTypeCode": BUSINESS_LICENSE,
                 "holder": {"uscc": holder},
-                "claims": {
-                    "name": "福清示例贸易有限公司",
-                    "type": "有限责任公司",
-                    "legal_representative": "示例法定代表人",
-                    "established_on": "2024-03-01",
-                    "business_scope": "日用百货销售",
-                    "address": "福建省福清市示例路1号",
-                },
+                "claims": BUSINESS_CLAIMS,
             },
         )
         license: dict[str, Any] = issued["license"]

@@ -25,6 +25,15 @@ EFFICIENCY = "11350181MB1234506P"  # 福清市机关效能建设领导小组办�
 QUANZHOU_CENTRE = "11350500MB0234506U"  # 泉州市行政服务中心管理委员会
 
 BUSINESS_LICENSE = "11100000000013127D001"  # 营业执照
+BUSINESS_CLAIMS: dict[str, str] = {
+    "name": "福清示例贸易有限公司",
+    "type": "有限责任公司",
+    "legal_representative": "示例法定代表人",
+    "established_on": "2024-03-01",
+    "business_scope": "日用百货销售",
+    "address": "福建省福清市示例路1号",
+}
+"""The claims of the synthetic companies' business licenses (the type's mandatory ones)."""
 DRAWING_REVIEW_VERIFICATION = "construction-drawing-review.verification"
 DRAWING_REVIEW_COMMITMENT = "construction-drawing-review.accept-with-gaps"
 BUSINESS_LICENSE_EXISTENCE = "business-license.existence"

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from certfree.demo import synthetic_resident_id, synthetic_uscc
+from certfree.demo.parties import BUSINESS_CLAIMS
 from tests.ui.conftest import Mint
 
 CENTRE = "11350181MB1234505L"  # 福清市行政服务中心管理委员会: the window
@@ -18,16 +19,6 @@ HOUSING = "11350181MB12345671"  # 福清市住房和城乡建设局: answers the
 CIVIL_AFFAIRS = "11350181MB1234502B"  # 福清市民政局
 BUSINESS_LICENSE = "11100000000013127D001"  # 营业执照, an organisation's license
 DRAWING_REVIEW = "construction-drawing-review.verification"  # 施工图审查合格证明, verified
-
-BUSINESS_CLAIMS: dict[str, str] = {
-    "name": "福清示例贸易有限公司",
-    "type": "有限责任公司",
-    "legal_representative": "示例法定代表人",
-    "established_on": "2024-03-01",
-    "business_scope": "日用百货销售",
-    "address": "福建省福清市示例路1号",
-}
-"""The claims of the sample business license (the catalogue's mandatory ones)."""
 
 
 async def call(
