@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -164,6 +164,14 @@ class TestEmbeddedValkey:
         assert parse_version("8.1") == (8, 1, 0)
 
 
+DurableWrite = Callable[[Store], Awaitable[object]]
+DURABLE_WRITES: list[DurableWrite] = [
+    lambda store: store.wait_durable(),
+    lambda store: store.call_durably(pack("SET", "k", b"w")),
+]
+"""The two ways a service confirms a write is on disk: after it, or with it."""
+
+
 class TestStore:
     """The client layer: readiness, durability confirmation and error mapping."""
 
@@ -180,29 +188,31 @@ class TestStore:
         finally:
             await store.close()
 
-    async def test_wait_durable_raises_store_unavailable_when_the_server_is_gone(
-        self, embedded: EmbeddedValkey
+    @pytest.mark.parametrize("confirm", DURABLE_WRITES, ids=["wait_durable", "call_durably"])
+    async def test_durability_raises_store_unavailable_when_the_server_is_gone(
+        self, embedded: EmbeddedValkey, confirm: DurableWrite
     ) -> None:
-        """After a kill -9, wait_durable raises StoreUnavailable, not a redis error."""
+        """After a kill -9, StoreUnavailable, not a redis error."""
         store = await _connect(embedded)
         try:
             await store.redis.set("k", b"v")
             _kill_9(embedded)
             with pytest.raises(StoreUnavailable, match="did not answer"):
-                await store.wait_durable()
+                await confirm(store)
         finally:
             await store.close()
 
-    async def test_wait_durable_raises_when_the_server_keeps_no_append_only_file(
-        self, embedded: EmbeddedValkey
+    @pytest.mark.parametrize("confirm", DURABLE_WRITES, ids=["wait_durable", "call_durably"])
+    async def test_durability_is_refused_when_the_server_keeps_no_append_only_file(
+        self, embedded: EmbeddedValkey, confirm: DurableWrite
     ) -> None:
-        """A server with appendonly off cannot confirm durability, so wait_durable refuses."""
+        """A server with appendonly off cannot confirm durability: StoreUnavailable."""
         store = await _connect(embedded)
         try:
             await store.redis.config_set("appendonly", "no")
             await store.redis.set("k", b"v")
             with pytest.raises(StoreUnavailable, match="cannot confirm durability"):
-                await store.wait_durable()
+                await confirm(store)
         finally:
             await store.close()
 
@@ -245,31 +255,6 @@ class TestStore:
         for _ in range(3):  # whichever pooled connection comes next
             assert await store.redis.get("k") == b"text"
             assert await store.call_durably(pack("GET", "k")) == b"text"
-
-    async def test_call_durably_raises_when_the_server_keeps_no_append_only_file(
-        self, embedded: EmbeddedValkey
-    ) -> None:
-        """Without an append-only file durability cannot be confirmed: StoreUnavailable."""
-        store = await _connect(embedded)
-        try:
-            await store.redis.config_set("appendonly", "no")
-            with pytest.raises(StoreUnavailable, match="cannot confirm durability"):
-                await store.call_durably(pack("SET", "k", b"v"))
-        finally:
-            await store.close()
-
-    async def test_call_durably_raises_store_unavailable_when_the_server_is_gone(
-        self, embedded: EmbeddedValkey
-    ) -> None:
-        """After a kill -9 (and the retries), StoreUnavailable, not a redis error."""
-        store = await _connect(embedded)
-        try:
-            await store.redis.set("k", b"v")
-            _kill_9(embedded)
-            with pytest.raises(StoreUnavailable, match="did not answer"):
-                await store.call_durably(pack("SET", "k", b"w"))
-        finally:
-            await store.close()
 
     async def test_wait_durable_rejects_a_timeout_that_would_block_forever(
         self, store: Store
