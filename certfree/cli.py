@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import sys
 import time
 from pathlib import Path
@@ -84,6 +85,10 @@ async def _up(settings: Settings, insecure_dev: bool) -> None:
     await stack.stop()
 
 
+_UNWRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR})
+"""Why a data directory cannot be written: read-only, not allowed, or not a directory."""
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``certfree`` console script."""
     args = _parser().parse_args(argv)
@@ -106,6 +111,16 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.run(witness.serve(settings, args))
     except ConfigError as error:
         sys.exit(f"certfree: configuration error: {error}")
+    except OSError as error:
+        if error.errno not in _UNWRITABLE or not error.filename:
+            raise
+        # A read-only root (a container without its volume) or a mistyped --data-dir: say
+        # so, instead of a traceback from deep in the start-up.
+        sys.exit(
+            f"certfree: cannot write {error.filename}: {error.strerror}. Give certfree a "
+            "writable data directory (--data-dir or CERTFREE_DATA_DIR; in a container, a "
+            "volume there)"
+        )
     except KeyboardInterrupt:
         pass
 

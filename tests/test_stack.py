@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -66,3 +69,23 @@ class TestStack:
             assert read.json() == appended.json()["entry"]
         finally:
             await stack.stop()
+
+
+class TestUpCommand:
+    """``certfree up`` refuses a data directory it cannot write with one clear line."""
+
+    def test_an_unwritable_data_directory_is_named_not_a_traceback(self, tmp_path: Path) -> None:
+        blocker = tmp_path / "a-file"
+        blocker.write_text("not a directory")
+        command = [sys.executable, "-m", "certfree", "up", "--insecure-dev"]
+        done = subprocess.run(
+            [*command, "--data-dir", str(blocker / "var")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 1
+        assert f"certfree: cannot write {blocker / 'var'}" in done.stderr
+        assert "writable data directory" in done.stderr
+        assert "Traceback" not in done.stderr
