@@ -198,6 +198,13 @@ class Settings:
         "genpkey -algorithm ed25519`) or at least 32 random bytes it is derived from; empty: "
         "`<data_dir>/keys/token.key`, created on first start in development only.",
     )
+    token_previous_key_files: str = _setting(
+        "CERTFREE_TOKEN_PREVIOUS_KEY_FILES",
+        "",
+        "Token key files this gateway used before a rotation (space-separated paths, same "
+        "format as CERTFREE_TOKEN_KEY_FILE): the tokens they signed are still accepted, by "
+        "their `kid`, until they expire. New tokens are signed with CERTFREE_TOKEN_KEY_FILE.",
+    )
     token_audience: str = _setting(
         "CERTFREE_TOKEN_AUDIENCE",
         "certfree-gateway",

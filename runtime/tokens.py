@@ -39,17 +39,19 @@ from __future__ import annotations
 import json
 import re
 import secrets as random_ids
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
-from joserfc.errors import ClaimError, ExpiredTokenError, MissingClaimError
+from joserfc.errors import ClaimError, ExpiredTokenError, JoseError, MissingClaimError
 from joserfc.jwk import KeyParameters, OKPKey
+from joserfc.jws import extract_compact
 from joserfc.jwt import JWTClaimsRegistry
 
 from runtime.config import ConfigError, Settings
@@ -254,12 +256,24 @@ def _check_values(claims: TokenClaims) -> None:
 class TokenKey:
     """The gateway's token key: signs new tokens and verifies presented ones."""
 
-    def __init__(self, private_key: Ed25519PrivateKey) -> None:
-        """Wrap `private_key`; its ``kid`` is its RFC 7638 JWK thumbprint."""
+    def __init__(self, private_key: Ed25519PrivateKey, previous: Sequence[TokenKey] = ()) -> None:
+        """Wrap `private_key`; its ``kid`` is its RFC 7638 JWK thumbprint.
+
+        `previous` are the keys this one replaced (``CERTFREE_TOKEN_PREVIOUS_KEY_FILES``):
+        tokens they signed still verify, by their ``kid``, until they expire; new tokens
+        are signed with `private_key` only.
+        """
         key_id = OKPKey.import_key(private_key).thumbprint()
         parameters: KeyParameters = {"kid": key_id, "alg": ALG, "use": "sig"}
         self._signer = JoseSigner(ALG, key_id, OKPKey.import_key(private_key, parameters))
         self._public = self._signer.public_key()
+        self._private = private_key
+        self._verifiers = {key.key_id: key._public for key in previous}
+        self._verifiers[key_id] = self._public
+
+    def replacing(self, previous: Sequence[TokenKey]) -> TokenKey:
+        """This key, still accepting the tokens that the `previous` keys signed."""
+        return TokenKey(self._private, previous)
 
     @property
     def key_id(self) -> str:
@@ -278,16 +292,27 @@ class TokenKey:
     def verify(self, token: str, policy: TokenPolicy, *, now: int) -> TokenClaims:
         """The claims of `token` if every check passes; else TokenError naming the check.
 
-        In order: length; the signature (alg EdDSA only, this key, so ``alg: none`` and
-        other keys fail); ``typ``; the payload is a JSON object; ``iss``, ``aud``, ``exp``,
-        ``nbf`` and ``iat`` (with the policy's leeway), ``sub`` and ``jti`` present; then
-        certfree's rules on department, role, scope and the lifetime cap. Revocation is
-        the caller's check (the store knows it).
+        In order: length; the signature (by the key its ``kid`` names: this key or one it
+        replaced; alg EdDSA only, so ``alg: none`` and other keys fail); ``typ``; the
+        payload is a JSON object; ``iss``, ``aud``, ``exp``, ``nbf`` and ``iat`` (with the
+        policy's leeway), ``sub`` and ``jti`` present; then certfree's rules on department,
+        role, scope and the lifetime cap. Revocation is the caller's check (the store knows
+        it).
         """
         if len(token) > MAX_TOKEN_CHARS:
             raise TokenError("the token is too long")
         try:
-            header, payload = self._public.verify_compact(token)
+            key_id = extract_compact(token.encode("ascii")).protected.get("kid")
+        except (ValueError, UnicodeEncodeError, JoseError):
+            raise TokenError("the token's signature is refused: not a compact JWS") from None
+        public = self._verifiers.get(key_id) if isinstance(key_id, str) else None
+        if public is None:
+            raise TokenError(
+                "the token's signature is refused: its kid names a key this gateway does not "
+                "know (rotated out, or another deployment's)"
+            )
+        try:
+            header, payload = public.verify_compact(token)
         except SignatureError as error:
             raise TokenError(f"the token's signature is refused: {error}") from None
         if header.get("typ") not in (TOKEN_TYPE, f"application/{TOKEN_TYPE}"):
@@ -366,6 +391,7 @@ def _claims_of(claims: Mapping[str, Any]) -> TokenClaims:
 # --- the key file ------------------------------------------------------------------------
 
 TOKEN_KEY_SETTING = "CERTFREE_TOKEN_KEY_FILE"  # noqa: S105 (a variable name)
+PREVIOUS_KEYS_SETTING = "CERTFREE_TOKEN_PREVIOUS_KEY_FILES"
 
 
 def key_from_bytes(content: bytes) -> TokenKey:
@@ -400,9 +426,17 @@ def load_token_key(settings: Settings) -> TokenKey:
             raise ConfigError(f"{TOKEN_KEY_SETTING}: {path} does not exist")
         if create_secret_file(path):
             _log.warning("created a new development token key", path=str(path))
+    previous = [
+        _read_key(Path(name), PREVIOUS_KEYS_SETTING)
+        for name in settings.token_previous_key_files.split()
+    ]
+    return _read_key(path, TOKEN_KEY_SETTING).replacing(previous)
+
+
+def _read_key(path: Path, setting: str) -> TokenKey:
     try:
         return key_from_bytes(path.read_bytes())
     except OSError as error:
-        raise ConfigError(f"{TOKEN_KEY_SETTING}: {path}: {error.strerror}") from None
+        raise ConfigError(f"{setting}: {path}: {error.strerror}") from None
     except ValueError as error:
-        raise ConfigError(f"{TOKEN_KEY_SETTING}: {path}: {error}") from None
+        raise ConfigError(f"{setting}: {path}: {error}") from None

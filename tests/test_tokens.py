@@ -261,6 +261,42 @@ class TestKeyFile:
             load_token_key(dataclasses.replace(settings, token_key_file=path))
 
 
+class TestRotation:
+    """After a rotation the old key's tokens verify until they expire; new ones use the new
+    key; a key rotated out of the list no longer opens anything."""
+
+    def test_old_tokens_verify_by_their_kid_until_the_old_key_is_dropped(
+        self, settings: Settings, tmp_path: Path
+    ) -> None:
+        old_file, new_file = tmp_path / "token.previous.key", tmp_path / "token.key"
+        old_file.write_bytes(_pem(Ed25519PrivateKey.generate()))
+        new_file.write_bytes(_pem(Ed25519PrivateKey.generate()))
+        before = load_token_key(dataclasses.replace(settings, token_key_file=old_file))
+        issued_before = before.mint(claims())
+        rotated = dataclasses.replace(
+            settings, token_key_file=new_file, token_previous_key_files=str(old_file)
+        )
+        after = load_token_key(rotated)
+        assert after.key_id != before.key_id
+        assert after.verify(issued_before, POLICY, now=at(NOW)).subject == "window-system-3"
+        issued_after = after.mint(claims())
+        assert (
+            json.loads(base64.urlsafe_b64decode(issued_after.split(".")[0] + "=="))["kid"]
+            == after.key_id
+        ), "new tokens are signed with the new key"
+        dropped = load_token_key(dataclasses.replace(rotated, token_previous_key_files=""))
+        with pytest.raises(TokenError, match="kid names a key this gateway does not know"):
+            dropped.verify(issued_before, POLICY, now=at(NOW))
+        assert dropped.verify(issued_after, POLICY, now=at(NOW)).subject == "window-system-3"
+
+    def test_a_previous_key_file_that_cannot_be_read_names_its_setting(
+        self, settings: Settings, tmp_path: Path
+    ) -> None:
+        missing = dataclasses.replace(settings, token_previous_key_files=str(tmp_path / "gone.key"))
+        with pytest.raises(ConfigError, match="CERTFREE_TOKEN_PREVIOUS_KEY_FILES"):
+            load_token_key(missing)
+
+
 class TestStoreRecords:
     """Issued tokens are listed without the token; revocation expires with the token."""
 
