@@ -7,7 +7,7 @@ as the caller's subject (:class:`runtime.identity.Caller`). Every RPC the policy
 role holder and that names a holder computes the named holder's index token with the
 deployment's key and asks :func:`own_holder` before it reads or records anything::
 
-    token = holder_token(index, request.holder)     # the service's keyed HMAC
+    token = index.of_ref(request.holder)            # the service's keyed HMAC
     own = own_holder(current_caller(), token)       # PermissionDenied for another holder
 
 This is the one place the rule lives; the licenses and proofs services both call it.

@@ -27,6 +27,7 @@ from typing import Literal
 
 from cryptography.hazmat.primitives import hashes, hmac
 
+from genproto.certfree.common.v1 import common_pb2
 from runtime.errors import FieldViolation, InvalidArgument
 from runtime.iso7064 import DIGITS, mod11_2_check
 
@@ -236,6 +237,18 @@ class HolderIndex:
         """Return the ``o:`` token of a USCC, after :func:`check_uscc` on `field`."""
         check_uscc(value, field)
         return "o:" + self._tag(b"organisation", value)
+
+    def of_ref(self, holder: common_pb2.HolderRef, field: str = "holder") -> str:
+        """The token of a holder reference (a resident ID or a USCC); INVALID_ARGUMENT
+        naming ``<field>.resident_id``/``.uscc`` for a wrong check character, or `field`
+        when the reference names no one."""
+        if holder.WhichOneof("id") == "resident_id":
+            return self.of_resident_id(holder.resident_id, f"{field}.resident_id")
+        if holder.WhichOneof("id") == "uscc":
+            return self.of_uscc(holder.uscc, f"{field}.uscc")
+        raise InvalidArgument(
+            "the holder has no identifier", field_violations=[FieldViolation(field, "required")]
+        )
 
     def of_identifier(
         self, value: str, kind: HolderKindName | None = None, field: str = "holder_id"

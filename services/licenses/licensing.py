@@ -62,13 +62,6 @@ Clock = Callable[[], datetime]
 _log = get_logger("licenses")
 
 
-def holder_token(index: HolderIndex, holder: common_pb2.HolderRef) -> str:
-    """The holder's index token (keyed HMAC); refuses a bad check character."""
-    if holder.WhichOneof("id") == "resident_id":
-        return index.of_resident_id(holder.resident_id)
-    return index.of_uscc(holder.uscc)
-
-
 def _content_hash(*parts: Any) -> str:
     canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -152,7 +145,7 @@ class Licensing:
                 f"department {department} is not in the catalogue and signs no proof answers",
                 reason=common_pb2.OUTSIDE_AUTHORITY,
             )
-        holder_token(self.holders, request.holder)  # refuses a bad check character
+        self.holders.of_ref(request.holder)  # refuses a bad check character
         which = request.holder.WhichOneof("id") or ""
         holder = {which: getattr(request.holder, which)}
         valid_for = (
@@ -191,7 +184,7 @@ class Licensing:
         """Issue (or find the earlier issuance under the same request id); (license, duplicate)."""
         license_type = await self.license_type(request.license_type_code)
         catalog.check_authority(license_type, caller.department_code)
-        holder = holder_token(self.holders, request.holder)
+        holder = self.holders.of_ref(request.holder)
         self._check_holder_kind(license_type, request.holder)
         claims = catalog.check_claims(license_type, json_format.MessageToDict(request.claims))
         fingerprint = _content_hash(
@@ -499,7 +492,7 @@ class Licensing:
         self, holder: common_pb2.HolderRef, request: licenses_pb2.ListHolderLicensesRequest
     ) -> list[licenses_pb2.License]:
         """A holder's licenses, filtered as the request asks, newest first."""
-        found = await self._store.holder_licenses(holder_token(self.holders, holder))
+        found = await self._store.holder_licenses(self.holders.of_ref(holder))
         return [
             license
             for license in found

@@ -28,7 +28,7 @@ from runtime.errors import (
 from runtime.holder_binding import own_holder
 from runtime.identity import current_caller
 from runtime.store import RevisionMismatch
-from services.licenses.licensing import Licensing, holder_token
+from services.licenses.licensing import Licensing
 from services.licenses.status_list import MEDIA_TYPE
 from services.licenses.store import LicenseStore
 from services.licenses.verification import LicenseVerifier
@@ -101,7 +101,7 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
         the access view. A holder lists their own without a purpose, unrecorded: their own
         look at their own licenses is no department's access to their data."""
         caller = current_caller()
-        holder = holder_token(self._licensing.holders, request.holder)
+        holder = self._licensing.holders.of_ref(request.holder)
         own = own_holder(caller, holder)
         if not own and not request.HasField("purpose"):
             raise InvalidArgument(
@@ -183,7 +183,7 @@ class LicenseServicer(licenses_pb2_grpc.LicenseServiceServicer):
         """The holder's access view: who looked, when, for what purpose and case. A holder
         reads only their own (HOLDER_MISMATCH otherwise); an auditor states a purpose."""
         caller = current_caller()
-        holder = holder_token(self._licensing.holders, request.holder)
+        holder = self._licensing.holders.of_ref(request.holder)
         own_holder(caller, holder)
         if caller.role == common_pb2.ROLE_AUDITOR and not request.HasField("purpose"):
             raise InvalidArgument(

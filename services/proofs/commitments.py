@@ -24,7 +24,6 @@ from services.proofs.core import ProofsCore
 from services.proofs.parties import (
     actor,
     check_not_future,
-    holder_token,
     new_id,
     require_checker,
     require_party,
@@ -55,7 +54,7 @@ class Commitments(ProofsCore):
         now = self._clock()
         check_not_future(request.made.given_at, now, "made.given_at")
         if request.made.HasField("agent"):
-            holder_token(self.holders, request.made.agent, "made.agent")
+            self.holders.of_ref(request.made.agent, "made.agent")
         item = await self.item(current.proof_item_code)
         commitment = proofs_pb2.Commitment(
             commitment_id=new_id("cm"),

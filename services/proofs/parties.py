@@ -16,7 +16,6 @@ from genproto.certfree.common.v1 import common_pb2
 from genproto.certfree.proofs.v1 import proofs_pb2
 from runtime import policy
 from runtime.errors import FieldViolation, InvalidArgument, InvalidState, PermissionDenied
-from runtime.holders import HolderIndex
 from runtime.identity import Caller
 from services.proofs import states
 from services.proofs.records import Change, change
@@ -32,18 +31,6 @@ OVERSEERS = policy.OVERSEERS
 def new_id(prefix: str) -> str:
     """A random identifier (never derived from the holder): `prefix` and 32 hex digits."""
     return f"{prefix}-{uuid.uuid4().hex}"
-
-
-def holder_token(index: HolderIndex, holder: common_pb2.HolderRef, field: str = "holder") -> str:
-    """The holder's index token (keyed HMAC); INVALID_ARGUMENT naming the field if the
-    check character or date of birth is wrong."""
-    if holder.WhichOneof("id") == "resident_id":
-        return index.of_resident_id(holder.resident_id, f"{field}.resident_id")
-    if holder.WhichOneof("id") == "uscc":
-        return index.of_uscc(holder.uscc, f"{field}.uscc")
-    raise InvalidArgument(
-        "the holder has no identifier", field_violations=[FieldViolation(field, "required")]
-    )
 
 
 def holder_kind(holder: common_pb2.HolderRef) -> int:

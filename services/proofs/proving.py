@@ -34,7 +34,7 @@ from runtime.identity import Caller
 from runtime.store import RevisionMismatch
 from services.proofs.catalog import Catalogue, check_proof_item
 from services.proofs.commitments import Commitments
-from services.proofs.parties import actor, holder_token, new_id, require_reader
+from services.proofs.parties import actor, new_id, require_reader
 from services.proofs.records import timestamp
 from services.proofs.routes import Routes
 from services.proofs.store import BOTH
@@ -137,7 +137,7 @@ class Proofs(Routes, Verification, Commitments):
         self, holder: common_pb2.HolderRef, offset: int, limit: int
     ) -> tuple[list[proofs_pb2.ProofRequest], bool]:
         """A page of every request about a holder, newest first, and whether more follow."""
-        token = holder_token(self.holders, holder)
+        token = self.holders.of_ref(holder)
         found = await self.store.list_for_holder(token, offset, limit + 1)
         return found[:limit], len(found) > limit
 
@@ -158,7 +158,7 @@ class Proofs(Routes, Verification, Commitments):
         )
         if purpose is not None:
             access.purpose.CopyFrom(purpose)
-        await self.store.record_access(holder_token(self.holders, holder), access)
+        await self.store.record_access(self.holders.of_ref(holder), access)
         return access.access_id
 
 

@@ -30,7 +30,7 @@ from services.proofs import records, states
 from services.proofs.answers import Answers
 from services.proofs.catalog import evaluate_rule
 from services.proofs.deadlines import sla_mark
-from services.proofs.parties import actor, check_not_future, holder_kind, holder_token, new_id
+from services.proofs.parties import actor, check_not_future, holder_kind, new_id
 from services.proofs.records import SERVICE_ACTOR, change, timestamp
 from services.proofs.store import client_key
 
@@ -51,9 +51,9 @@ class Routes(Answers):
                 f"proof item {item.code} is not asked about this kind of holder",
                 field_violations=[FieldViolation("holder", "wrong kind of holder for the item")],
             )
-        token = holder_token(self.holders, request.holder)
+        token = self.holders.of_ref(request.holder)
         if request.consent.HasField("agent"):
-            holder_token(self.holders, request.consent.agent, "consent.agent")
+            self.holders.of_ref(request.consent.agent, "consent.agent")
         check_not_future(request.consent.given_at, now, "consent.given_at")
         targets = list(item.authoritative_departments)
         if request.target_department:

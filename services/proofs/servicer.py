@@ -25,7 +25,7 @@ from runtime.holder_binding import own_holder
 from runtime.identity import Caller, current_caller
 from services.proofs import statistics
 from services.proofs.inbox import stream_inbox
-from services.proofs.parties import OVERSEERS, holder_token
+from services.proofs.parties import OVERSEERS
 from services.proofs.proving import Proofs
 
 DEFAULT_PAGE = 100
@@ -108,7 +108,7 @@ class ProofServicer(proofs_pb2_grpc.ProofServiceServicer):
         (their own only: HOLDER_MISMATCH otherwise); the listing is recorded as an access
         to the holder's data."""
         caller = current_caller()
-        own_holder(caller, holder_token(self._proofs.holders, request.holder))
+        own_holder(caller, self._proofs.holders.of_ref(request.holder))
         if caller.role in OVERSEERS and not request.HasField("purpose"):
             raise InvalidArgument(
                 "a supervisor or auditor states a purpose",
