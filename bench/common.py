@@ -62,3 +62,19 @@ def names(choices: tuple[str, ...]) -> Callable[[str], list[str]]:
         return found
 
     return parse
+
+
+def add_baseline_options(parser: argparse.ArgumentParser) -> None:
+    """``--no-echo`` and ``--log-level``, which every service benchmark takes."""
+    parser.add_argument("--no-echo", action="store_true", help="no baseline (profiling runs)")
+    parser.add_argument(
+        "--log-level", default="warning", help="'info' includes the per-RPC log line's cost"
+    )
+
+
+def fill_defaults(args: argparse.Namespace, defaults: dict[str, object]) -> None:
+    """Set each option the command line left unset (None) to its default (which may
+    depend on ``--quick``)."""
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)

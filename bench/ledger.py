@@ -49,7 +49,15 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from common import ECHO, echo_server, integers, percentile, warm_child
+from common import (
+    ECHO,
+    add_baseline_options,
+    echo_server,
+    fill_defaults,
+    integers,
+    percentile,
+    warm_child,
+)
 
 import services.ledger
 from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
@@ -932,10 +940,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--build", choices=["sequencer", "grpc"], default="sequencer")
     parser.add_argument("--build-batch", type=int, default=16384, help="sequencer max_batch")
     parser.add_argument("--skip-appends", action="store_true", help="only proofs and bytes")
-    parser.add_argument("--no-echo", action="store_true", help="no baseline (profiling runs)")
-    parser.add_argument(
-        "--log-level", default="warning", help="'info' includes the per-RPC log line's cost"
-    )
+    add_baseline_options(parser)
     args = parser.parse_args(argv)
     quick = args.quick
     defaults: dict[str, Any] = {
@@ -946,9 +951,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "bytes_at": 100_000 if quick else 1_000_000,
         "proof_requests": 300 if quick else 2000,
     }
-    for name, value in defaults.items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
+    fill_defaults(args, defaults)
     if args.batches or args.concurrency:
         args.cases = [(b, n) for b in args.batches or [1] for n in args.concurrency or [16]]
     if args.with_1e7:

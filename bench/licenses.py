@@ -46,7 +46,16 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from common import ECHO, echo_server, integers, names, percentile, warm_child
+from common import (
+    ECHO,
+    add_baseline_options,
+    echo_server,
+    fill_defaults,
+    integers,
+    names,
+    percentile,
+    warm_child,
+)
 from cryptography.exceptions import InvalidSignature as CryptographyInvalidSignature
 from cryptography.hazmat.primitives import hashes as cryptography_hashes
 from cryptography.hazmat.primitives.asymmetric import ec as cryptography_ec
@@ -693,19 +702,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=["issue", "verify", "batch"],
         help="which phases (default issue,verify,batch)",
     )
-    parser.add_argument("--no-echo", action="store_true", help="no baseline (profiling runs)")
-    parser.add_argument(
-        "--log-level", default="warning", help="'info' includes the per-RPC log line's cost"
-    )
+    add_baseline_options(parser)
     args = parser.parse_args(argv)
     defaults: dict[str, Any] = {
         "duration": 3.0 if args.quick else 10.0,
         "warmup": 1.0 if args.quick else 2.0,
         "licenses": 200 if args.quick else 1000,
     }
-    for name, value in defaults.items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
+    fill_defaults(args, defaults)
     if not 1 <= args.batch <= MAX_BATCH:
         parser.error(f"--batch must be 1..{MAX_BATCH}")
     if args.licenses < 1 or not args.concurrency or min(args.concurrency) < 1:

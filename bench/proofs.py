@@ -51,7 +51,16 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from common import ECHO, echo_server, integers, names, percentile, warm_child
+from common import (
+    ECHO,
+    add_baseline_options,
+    echo_server,
+    fill_defaults,
+    integers,
+    names,
+    percentile,
+    warm_child,
+)
 from licenses import ISSUER, ISSUER_METADATA, holder_uscc, issue_request, store_cpu
 
 from certfree.stack import Stack
@@ -705,19 +714,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=["roundtrip", "datasharing"],
         help="which cases (default roundtrip,datasharing)",
     )
-    parser.add_argument("--no-echo", action="store_true", help="no baseline (profiling runs)")
-    parser.add_argument(
-        "--log-level", default="warning", help="'info' includes the per-RPC log line's cost"
-    )
+    add_baseline_options(parser)
     args = parser.parse_args(argv)
     defaults: dict[str, Any] = {
         "duration": 2.0 if args.quick else 8.0,
         "warmup": 1.0 if args.quick else 2.0,
         "holders": 100 if args.quick else 500,
     }
-    for name, value in defaults.items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
+    fill_defaults(args, defaults)
     if args.holders < 1 or not args.concurrency or min(args.concurrency) < 1:
         parser.error("--holders and every --concurrency must be at least 1")
     return args
