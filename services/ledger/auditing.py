@@ -6,11 +6,13 @@ what only the log can answer at once (the latest checkpoint extends the receipt'
 nothing the receipt proves was forked away or rewritten since) and the witness quorum,
 and keeps going after a failure where later checks still mean something, so the answer
 lists every check. Pure: the servicer fetches the latest checkpoint and the consistency
-proof and passes them in.
+proof for the checkpoint :func:`audit_receipt` found signed, and :func:`with_consistency`
+decides that check.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -88,7 +90,7 @@ class Latest:
     proof: Sequence[bytes]
 
 
-def parse(text: str) -> tuple[Receipt, Entry] | str:
+def _parse(text: str) -> tuple[Receipt, Entry] | str:
     """The receipt and the entry it carries, or why the text is not a certfree receipt."""
     try:
         receipt = Receipt.from_text(text)
@@ -100,7 +102,7 @@ def parse(text: str) -> tuple[Receipt, Entry] | str:
         return f"the receipt's extra data is not a certfree entry: {error}"
 
 
-def signed_checkpoint(receipt: Receipt, log: Verifier) -> Checkpoint | str:
+def _signed_checkpoint(receipt: Receipt, log: Verifier) -> Checkpoint | str:
     """The receipt's checkpoint if `log` signed it (and it names `log`'s origin), else why not."""
     try:
         checkpoint, _ = open_checkpoint(receipt.checkpoint_note, log, origin=log.name)
@@ -114,12 +116,12 @@ def audit_receipt(
     *,
     log: Verifier,
     artefact_sha256: bytes | None,
-    latest: Latest | None,
     witnesses: Witnesses,
 ) -> ReceiptAudit:
-    """Every check of a receipt; `latest` None when the receipt's checkpoint did not verify
-    (the servicer only fetches a consistency proof for a signed checkpoint)."""
-    parsed = parse(text)
+    """Every check of a receipt but consistency, which waits (NOT_CHECKED) for the log's
+    latest checkpoint: :func:`with_consistency` decides it once the caller has fetched
+    that and the proof for the checkpoint this audit found signed."""
+    parsed = _parse(text)
     if isinstance(parsed, str):
         return ReceiptAudit(
             (
@@ -129,7 +131,7 @@ def audit_receipt(
         )
     receipt, entry = parsed
     checks = [CheckResult(FORMAT, PASSED, f"a tlog-proof of entry {receipt.index}")]
-    signed = signed_checkpoint(receipt, log)
+    signed = _signed_checkpoint(receipt, log)
     checkpoint = signed if isinstance(signed, Checkpoint) else None
     if checkpoint is None:
         checks.append(CheckResult(SIGNATURE, FAILED, str(signed)))
@@ -163,10 +165,17 @@ def audit_receipt(
                         "the audit path leads to another root than the checkpoint's",
                     )
                 )
-    checks.append(_consistency(checkpoint, latest))
+    checks.append(_consistency(checkpoint, None))
     named, witnessed = _witnesses(receipt, checkpoint, witnesses)
     checks.append(witnessed)
     return ReceiptAudit(tuple(checks), receipt, entry, checkpoint, leaf, path, named)
+
+
+def with_consistency(audit: ReceiptAudit, latest: Latest) -> ReceiptAudit:
+    """`audit` with its CONSISTENCY check decided against `latest`."""
+    decided = _consistency(audit.checkpoint, latest)
+    checks = tuple(decided if c.check == CONSISTENCY else c for c in audit.checks)
+    return dataclasses.replace(audit, checks=checks)
 
 
 def _artefact(entry: Entry, artefact_sha256: bytes | None) -> CheckResult:

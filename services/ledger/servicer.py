@@ -35,8 +35,7 @@ from services.ledger.auditing import (
     ReceiptAudit,
     Witnesses,
     audit_receipt,
-    parse,
-    signed_checkpoint,
+    with_consistency,
 )
 from services.ledger.reader import LogReader
 from services.ledger.sequencer import (
@@ -447,22 +446,20 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
                     f"not a verifier key: {error}",
                     field_violations=[FieldViolation("verifier_key", str(error))],
                 ) from None
-        latest, note = None, None
-        parsed = parse(request.tlog_proof)
-        signed = None if isinstance(parsed, str) else signed_checkpoint(parsed[0], log)
-        if isinstance(signed, Checkpoint):  # only a signed size is worth a proof
-            note, size = await self._latest()
-            proof = []
-            if 0 < signed.size < size:
-                proof = await self._reader.consistency_proof(signed.size, size)
-            latest = Latest(Checkpoint.from_text(parse_note(note).text), proof)
         audit = audit_receipt(
             request.tlog_proof,
             log=log,
             artefact_sha256=request.artefact_sha256 or None,
-            latest=latest,
             witnesses=self._witnesses,
         )
+        note = None
+        if audit.checkpoint is not None:  # only a signed size is worth a proof
+            note, size = await self._latest()
+            proof = []
+            if 0 < audit.checkpoint.size < size:
+                proof = await self._reader.consistency_proof(audit.checkpoint.size, size)
+            latest = Latest(Checkpoint.from_text(parse_note(note).text), proof)
+            audit = with_consistency(audit, latest)
         return _audit_response(audit, note, log)
 
     async def GetCheckpointNote(
