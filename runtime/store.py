@@ -129,6 +129,16 @@ return revision + 1
 """
 
 
+def _check_fsynced(waitaof: Any, numlocal: int, timeout_ms: int) -> None:
+    """StoreUnavailable unless a WAITAOF reply counts `numlocal` fsynced local files."""
+    local, _replicas = waitaof
+    if local < numlocal:
+        raise StoreUnavailable(
+            f"the store did not confirm the write reached its append-only file within"
+            f" {timeout_ms} ms (fsynced on {local} of {numlocal} local files)"
+        )
+
+
 def pack(*args: bytes | str | int) -> bytes:
     """One command in the wire protocol, packed in C by hiredis (for :meth:`Store.call_durably`)."""
     # hiredis's stub types the tuple as one element long; any length is meant.
@@ -207,12 +217,7 @@ class Store:
             raise StoreUnavailable(f"the store cannot confirm durability: {error}") from error
         except _UNAVAILABLE as error:
             raise StoreUnavailable(f"the store did not answer WAITAOF: {error}") from error
-        local, _replicas = replies[-1]
-        if local < numlocal:
-            raise StoreUnavailable(
-                f"the store did not confirm the write reached its append-only file within"
-                f" {timeout_ms} ms (fsynced on {local} of {numlocal} local files)"
-            )
+        _check_fsynced(replies[-1], numlocal, timeout_ms)
 
     async def call_durably(
         self, packed: bytes, timeout_ms: int = DEFAULT_DURABLE_TIMEOUT_MS
@@ -269,11 +274,7 @@ class Store:
             raise reply
         if isinstance(durable, redis_errors.ResponseError):
             raise StoreUnavailable(f"the store cannot confirm durability: {durable}")
-        if durable[0] < 1:
-            raise StoreUnavailable(
-                f"the store did not confirm the write reached its append-only file within"
-                f" {timeout_ms} ms"
-            )
+        _check_fsynced(durable, 1, timeout_ms)
         return reply
 
     async def server_version(self) -> tuple[int, int, int]:
