@@ -251,6 +251,14 @@ class Settings:
         300,
         "How long verifiers may cache a status list (its `ttl`); its `exp` is ten times this.",
     )
+    licenses_status_cache: int = _setting(
+        "CERTFREE_LICENSES_STATUS_CACHE",
+        1,
+        "1: the licenses service keeps status-list bytes in memory for VerifyLicense, "
+        "dropped when the store's CLIENT TRACKING reports a change (docs/licenses.md); a "
+        "store that refuses CLIENT TRACKING gets one warning and uncached reads. 0: every "
+        "verify reads the store.",
+    )
 
     proofs_catalog_file: Path = _setting(
         "CERTFREE_PROOFS_CATALOG_FILE",
@@ -356,6 +364,7 @@ class Settings:
             ("ledger_max_batch", 1, 65536),
             ("ledger_lease_ms", 100, 600_000),
             ("status_list_ttl_seconds", 10, 86_400),
+            ("licenses_status_cache", 0, 1),
             ("proofs_warning_before_minutes", 0, 100_000),
             ("proofs_expiry_days", 1, 3_650),
             ("token_max_hours", 1, 24 * 366),

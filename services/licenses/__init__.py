@@ -39,7 +39,7 @@ def registrations(settings: Settings, store: Store) -> list[Registration]:
     except TrustError as error:
         raise ConfigError(f"CERTFREE_TRUSTED_DEPLOYMENTS_FILE: {error}") from None
 
-    license_store = LicenseStore(store)
+    license_store = LicenseStore(store, status_cache=settings.licenses_status_cache == 1)
     ledger = LedgerClient(settings, subject="certfree-licenses")
     keys = IssuerKeys(license_store, ledger, load_secret(settings, "signing_passphrase"))
     licensing = Licensing(

@@ -51,6 +51,7 @@ from services.licenses.status_list import (
     token_claims,
 )
 from services.licenses.store import (
+    STATUS_BLOCK,
     STATUS_LIST_CAPACITY,
     CatalogueEntry,
     Changed,
@@ -462,15 +463,17 @@ class Licensing:
         return done
 
     async def start(self) -> None:
-        """Start the background retry of unattested licenses."""
+        """Start the background retry of unattested licenses and the status cache's tracking."""
+        await self._store.start()
         self._retry_task = asyncio.create_task(self._retry_loop(), name="licenses attest retry")
 
     async def stop(self) -> None:
-        """Stop the background retry."""
+        """Stop the background retry and the status cache's tracking."""
         if self._retry_task is not None:
             self._retry_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._retry_task
+        await self._store.stop()
 
     async def _retry_loop(self) -> None:
         while True:
@@ -694,35 +697,55 @@ class Licensing:
 
 
 class _StatusReads:
-    """Status bytes read together: reads asked for while another read is in flight (or
-    while the event loop is busy) share the next pipelined round trip.
+    """Status bytes from the status cache when it has them, else read together: reads
+    asked for while another read is in flight (or while the event loop is busy) share
+    the next pipelined round trip.
+
+    The cache (:attr:`LicenseStore.status_cache`) holds STATUS_BLOCK-byte ranges of the
+    lists, dropped when the store's CLIENT TRACKING says a list changed (and at once
+    when this process changed it), so a cached byte is never older than an invalidation
+    message still on its way. While tracking is not established (or turned off) every
+    read goes to the store, for one byte, exactly as without a cache.
 
     A batch verify (or many concurrent verifies) asks for one byte per license; one
     round trip per license was most of a verify's store cost. At most one round trip
     is in flight: a read asked for meanwhile waits for it to return and then goes with
     every other read that waited, so a lone read goes at once and a busy server sends
-    fewer, larger pipelines. Each byte is read after its verify asked for it, so it is
+    fewer, larger pipelines. Each range is read after its verify asked for it, so it is
     as fresh as a lone read would be.
     """
 
     def __init__(self, store: LicenseStore) -> None:
         self._store = store
-        self._pending: list[tuple[tuple[str, int, int], asyncio.Future[int]]] = []
+        self._cache = store.status_cache
+        # (department, list number, first offset, last offset) -> futures waiting for it.
+        self._pending: dict[tuple[str, int, int, int], list[asyncio.Future[bytes]]] = {}
         self._busy = False
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def read(self, department: str, list_number: int, offset: int) -> int:
         """One byte of a department's status list (0 beyond what is written)."""
+        cache = self._cache
+        if cache is not None and cache.enabled:
+            first = offset - offset % STATUS_BLOCK
+            cached = cache.get(self._store.status_key(department, list_number), first)
+            if cached is not None:
+                return cached[offset - first] if offset - first < len(cached) else 0
+            read = (department, list_number, first, first + STATUS_BLOCK - 1)
+        else:
+            first = offset
+            read = (department, list_number, offset, offset)
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[int] = loop.create_future()
+        future: asyncio.Future[bytes] = loop.create_future()
         if not self._pending and not self._busy:
             self._busy = True
             loop.call_soon(self._flush)  # after the tasks already ready, which may join
-        self._pending.append(((department, list_number, offset), future))
-        return await future
+        self._pending.setdefault(read, []).append(future)
+        found = await future
+        return found[offset - first] if offset - first < len(found) else 0
 
     def _flush(self) -> None:
-        batch, self._pending = self._pending, []
+        batch, self._pending = self._pending, {}
         task = asyncio.ensure_future(self._read(batch))
         self._tasks.add(task)  # held until done: the loop keeps only weak references
         task.add_done_callback(self._done)
@@ -734,24 +757,40 @@ class _StatusReads:
         else:
             self._busy = False
 
-    async def _read(self, batch: list[tuple[tuple[str, int, int], asyncio.Future[int]]]) -> None:
+    async def _read(
+        self, batch: dict[tuple[str, int, int, int], list[asyncio.Future[bytes]]]
+    ) -> None:
+        reads = list(batch)
+        # Begun before the read is sent (for the ranges the cache would keep): an
+        # invalidation that arrives meanwhile makes the ticket stale, so a range read
+        # just before a write is never kept after it.
+        cache = self._cache
+        tickets = [
+            cache.begin(self._store.status_key(department, number))
+            if cache is not None and last - first == STATUS_BLOCK - 1
+            else None
+            for department, number, first, last in reads
+        ]
         try:
-            if len(batch) == 1:  # a lone read: one command costs less than a pipeline of one
-                found = [await self._store.status_byte(*batch[0][0])]
-            else:
-                found = await self._store.status_bytes([read for read, _ in batch])
-        except asyncio.CancelledError:
-            for _, future in batch:
-                future.cancel()
-            raise
-        except Exception as error:  # the store's error is each reader's, as a lone read's
-            for _, future in batch:
-                if not future.done():
+            found = await self._store.status_ranges(reads)
+        except BaseException as error:
+            for ticket in tickets:
+                if ticket is not None and cache is not None:
+                    cache.abandon(ticket)
+            for future in (future for futures in batch.values() for future in futures):
+                if isinstance(error, asyncio.CancelledError):
+                    future.cancel()
+                elif not future.done():  # the store's error is each reader's, as a lone read's
                     future.set_exception(error)
+            if not isinstance(error, Exception):
+                raise
             return
-        for (_, future), byte in zip(batch, found, strict=True):
-            if not future.done():  # its verify may have been cancelled meanwhile
-                future.set_result(byte)
+        for read, ticket, value in zip(reads, tickets, found, strict=True):
+            if ticket is not None and cache is not None:
+                cache.fill(ticket, read[2], value)
+            for future in batch[read]:
+                if not future.done():  # its verify may have been cancelled meanwhile
+                    future.set_result(value)
 
 
 def change_sha256(license_id: str, change: licenses_pb2.LicenseStatusChange) -> bytes:

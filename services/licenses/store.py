@@ -6,21 +6,36 @@ together with its issuer's idempotency key, its place in the holder's index and 
 status-list entry, so a crash never leaves a license without them (or them without it);
 every write is fsynced before the caller hears of it. The keys are listed in
 ``docs/store.md``.
+
+Status lists are read through an in-process cache that the store keeps honest
+(:class:`runtime.tracking.TrackedCache`, CLIENT TRACKING on the status-list prefix):
+see :attr:`LicenseStore.status_cache`. This module's own status writes drop the list
+from the cache as soon as the write returns, before the store's invalidation arrives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from genproto.certfree.licenses.v1 import licenses_pb2
 from runtime.store import Store
+from runtime.tracking import TrackedCache
 
 TAG = "{licenses}"
 
 STATUS_LIST_CAPACITY = 1 << 20
 """Licenses per status list: 512 KiB of 4-bit entries before compression."""
+
+STATUS_BLOCK = 1024
+"""Bytes of a status list read and cached together (2,048 entries): a list is up to
+512 KiB, too much to fetch again after every issuance, while a GETRANGE of a KiB costs
+the store and the client about what one byte does."""
+
+STATUS_PREFIX = f"{TAG}:status:"
+"""The prefix of every status-list key, and only of those (``status-next`` differs)."""
 
 # KEYS: request, license, holder index, status list, unattested, license's holder.
 # ARGV: request value, license bytes, license id, issued-at score, status byte offset,
@@ -109,6 +124,15 @@ end
 return found
 """
 
+# KEYS: status lists (one per read). ARGV: first and last byte offset of each read.
+_STATUS_RANGES = """
+local found = {}
+for i, key in ipairs(KEYS) do
+  found[i] = redis.call('GETRANGE', key, ARGV[2 * i - 1], ARGV[2 * i])
+end
+return found
+"""
+
 CatalogueEntry = licenses_pb2.LicenseType | licenses_pb2.Department
 _Entry = TypeVar("_Entry", licenses_pb2.LicenseType, licenses_pb2.Department)
 _CATALOGUES: dict[type, str] = {
@@ -154,17 +178,46 @@ def _bytes(value: bytes | str) -> bytes:
 
 
 class LicenseStore:
-    """Durable storage of the catalogue, licenses, status lists, keys and accesses."""
+    """Durable storage of the catalogue, licenses, status lists, keys and accesses.
 
-    def __init__(self, store: Store) -> None:
+    With `status_cache` (the default), :attr:`status_cache` keeps status-list ranges in
+    process once :meth:`start` has established tracking; without it, it is None.
+    """
+
+    def __init__(self, store: Store, *, status_cache: bool = True) -> None:
         self._store = store
         self._redis = store.redis
+        self.status_cache: TrackedCache[bytes] | None = (
+            TrackedCache(store.redis, [STATUS_PREFIX]) if status_cache else None
+        )
+        """Status-list ranges by key and first offset; None when turned off."""
+        self._status_ranges = self._redis.register_script(_STATUS_RANGES)
         self._issue = self._redis.register_script(_ISSUE)
         self._update = self._redis.register_script(_UPDATE)
         self._attested = self._redis.register_script(_ATTESTED)
         self._replace = self._redis.register_script(_REPLACE)
         self._status_bytes = self._redis.register_script(_STATUS_BYTES)
         self._first_key = self._redis.register_script(_FIRST_KEY)
+
+    async def start(self) -> None:
+        """Start tracking status lists for the cache (it runs uncached until tracked)."""
+        if self.status_cache is not None:
+            await self.status_cache.start()
+
+    async def stop(self) -> None:
+        """Stop tracking and close the tracking connection."""
+        if self.status_cache is not None:
+            await self.status_cache.stop()
+
+    @contextlib.contextmanager
+    def _writing_status(self, key: str) -> Iterator[None]:
+        # Dropped once the script returns, or fails (it may have run): this process's
+        # next read goes to the store even if the store's invalidation is still on its way.
+        try:
+            yield
+        finally:
+            if self.status_cache is not None:
+                self.status_cache.invalidate(key)
 
     # --- catalogue ------------------------------------------------------------------
 
@@ -217,26 +270,28 @@ class LicenseStore:
         status_value: int,
     ) -> str | None:
         """Store a new license atomically and durably; None, or the earlier request's value."""
-        existing = await self._issue(
-            keys=[
-                f"{TAG}:request:{request_key}",
-                f"{TAG}:license:{license.license_id}",
-                f"{TAG}:holder:{holder}",
-                self._status_key(license.issuer_department, slot),
-                f"{TAG}:unattested",
-                f"{TAG}:license-holder:{license.license_id}",
-            ],
-            args=[
-                request_value,
-                license.SerializeToString(),
-                license.license_id,
-                license.issued_at.ToMilliseconds(),
-                slot.offset,
-                slot.shift,
-                status_value,
-                holder,
-            ],
-        )
+        status_key = self._status_key(license.issuer_department, slot)
+        with self._writing_status(status_key):
+            existing = await self._issue(
+                keys=[
+                    f"{TAG}:request:{request_key}",
+                    f"{TAG}:license:{license.license_id}",
+                    f"{TAG}:holder:{holder}",
+                    status_key,
+                    f"{TAG}:unattested",
+                    f"{TAG}:license-holder:{license.license_id}",
+                ],
+                args=[
+                    request_value,
+                    license.SerializeToString(),
+                    license.license_id,
+                    license.issued_at.ToMilliseconds(),
+                    slot.offset,
+                    slot.shift,
+                    status_value,
+                    holder,
+                ],
+            )
         await self._store.wait_durable()
         return None if existing is None else _bytes(existing).decode()
 
@@ -278,24 +333,26 @@ class LicenseStore:
         request's value. Raises Changed when the license is no longer `before`."""
         from redis.exceptions import ResponseError
 
+        status_key = self._status_key(after.issuer_department, slot)
         try:
-            existing = await self._update(
-                keys=[
-                    f"{TAG}:license:{after.license_id}",
-                    self._status_key(after.issuer_department, slot),
-                    f"{TAG}:request:{request_key or '-'}",
-                    f"{TAG}:unattested",
-                ],
-                args=[
-                    before,
-                    after.SerializeToString(),
-                    slot.offset,
-                    slot.shift,
-                    status_value,
-                    request_value if request_key else "",
-                    after.license_id,
-                ],
-            )
+            with self._writing_status(status_key):
+                existing = await self._update(
+                    keys=[
+                        f"{TAG}:license:{after.license_id}",
+                        status_key,
+                        f"{TAG}:request:{request_key or '-'}",
+                        f"{TAG}:unattested",
+                    ],
+                    args=[
+                        before,
+                        after.SerializeToString(),
+                        slot.offset,
+                        slot.shift,
+                        status_value,
+                        request_value if request_key else "",
+                        after.license_id,
+                    ],
+                )
         except ResponseError as error:
             if str(error).startswith("CONFLICT"):
                 raise Changed(str(error)) from None
@@ -370,6 +427,29 @@ class LicenseStore:
             keys=keys, args=[offset for _, _, offset in reads]
         )
         return [_bytes(raw)[0] if raw else 0 for raw in found]
+
+    def status_key(self, department: str, list_number: int) -> str:
+        """The store key of a status list: what the status cache keys its ranges by."""
+        return self._status_key(department, StatusSlot(list_number, 0))
+
+    async def status_ranges(self, reads: Sequence[tuple[str, int, int, int]]) -> list[bytes]:
+        """Byte ranges of status lists, one per (department, list number, first offset,
+        last offset), in one round trip; each shorter (or empty) where the list is.
+
+        A lone read is one GETRANGE; several are one read-only script call (one command),
+        so each range is as fresh as a lone read would be.
+        """
+        if len(reads) == 1:
+            department, number, first, last = reads[0]
+            raw = await self._redis.getrange(self.status_key(department, number), first, last)
+            return [_bytes(raw) if raw else b""]
+        if not reads:
+            return []
+        found: list[bytes | str] = await self._status_ranges(
+            keys=[self.status_key(d, number) for d, number, _, _ in reads],
+            args=[offset for _, _, first, last in reads for offset in (first, last)],
+        )
+        return [_bytes(raw) if raw else b"" for raw in found]
 
     async def status_lists(self, department: str) -> int:
         """How many status lists `department` has (0 before its first license)."""
