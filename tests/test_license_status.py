@@ -1,15 +1,26 @@
-"""The GB/T license status rules: every transition, the status-list values, the docs table."""
+"""The GB/T license status rules: every transition, the status-list values, the docs table;
+and a status change as two replicas of the licenses service see it."""
 
 from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from typing import Any
 
 import grpc
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from genproto.certfree.licenses.v1 import licenses_pb2
+import services.licenses
+from genproto.certfree.licenses.v1 import licenses_pb2, licenses_pb2_grpc
 from genproto.certfree.licenses.v1.licenses_pb2 import LicenseStatus
+from runtime.config import Settings
 from runtime.errors import InvalidArgument, InvalidState
+from runtime.identity import DevIdentity
+from runtime.server import start_server
+from runtime.store import Store, connect
 from services.licenses import status as status_module
 from services.licenses.status import (
     CANCELLED,
@@ -28,6 +39,11 @@ from services.licenses.status import (
     status_list_value,
     status_name,
 )
+from tests import test_licenses
+from tests.conftest import HOUSING_BUREAU, caller
+from tests.test_licenses import Running, issue_request
+
+running = test_licenses.running  # the fixture: a real stack on the session's store
 
 UNSPECIFIED = licenses_pb2.LICENSE_STATUS_UNSPECIFIED
 
@@ -230,3 +246,77 @@ class TestDocumentedTable:
                 targets = {by_name[name.strip()] for name in cells[1].split(",")}
             documented[source] = targets
         assert documented == {s: set(t) for s, t in TRANSITIONS.items()}
+
+
+async def _getranges(store: Store) -> int:
+    """How many GETRANGEs the server has run (INFO commandstats)."""
+    stats: dict[str, Any] = await store.redis.info("commandstats")
+    return int(stats.get("cmdstat_getrange", {}).get("calls", 0))
+
+
+async def _tracking_clients(store: Store) -> set[str]:
+    """Names of the connections subscribed for invalidations (the status caches)."""
+    listed = await store.redis.execute_command("CLIENT", "LIST")  # type: ignore[no-untyped-call]
+    fields = [dict(f.split("=", 1) for f in line.split()) for line in listed.decode().splitlines()]
+    return {f["name"] for f in fields if f["name"].endswith("-tracking") and f["sub"] == "1"}
+
+
+class TestStatusAcrossReplicas:
+    """A status change shows at once on the replica that made it, and on another replica
+    as soon as the store's invalidation reaches its status cache."""
+
+    async def test_revocation_reaches_a_cached_status_on_the_other_replica(
+        self, running: Running, settings: Settings, redis_url: str
+    ) -> None:
+        """Both replicas serve the status from memory; revoke on A: A sees it on the next
+        verify, B within the bounded wait for the push."""
+        addresses = running.stack.addresses()
+        replica_settings = dataclasses.replace(
+            settings, redis_url=redis_url, ledger_target=addresses["ledger"]
+        )
+        replica_store = await connect(redis_url, client_name="certfree-replica")
+        replica = await start_server(
+            replica_settings,
+            "127.0.0.1:0",
+            services.licenses.registrations(replica_settings, replica_store),
+            DevIdentity(),
+        )
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as channel:
+                a, b = running.licenses, licenses_pb2_grpc.LicenseServiceStub(channel)
+                deadline = time.monotonic() + 5.0
+                wanted = {"certfree-tracking", "certfree-replica-tracking"}
+                while not wanted <= await _tracking_clients(replica_store):
+                    assert time.monotonic() < deadline, "the status caches were not tracked"
+                    await asyncio.sleep(0.01)
+                issued = await a.IssueLicense(issue_request(), metadata=caller())
+                license = issued.license
+                request = licenses_pb2.VerifyLicenseRequest(sd_jwt=license.sd_jwt)
+                clerk = caller(HOUSING_BUREAU, "clerk")
+
+                async def status(replica: licenses_pb2_grpc.LicenseServiceStub) -> int:
+                    return int((await replica.VerifyLicense(request, metadata=clerk)).status)
+
+                for stub in (a, b):  # fills each replica's cache
+                    assert await status(stub) == licenses_pb2.LICENSE_STATUS_VALID
+                before = await _getranges(replica_store)
+                for stub in (a, b):
+                    assert await status(stub) == licenses_pb2.LICENSE_STATUS_VALID
+                assert await _getranges(replica_store) == before, "a status read reached the store"
+
+                await a.ChangeLicenseStatus(
+                    licenses_pb2.ChangeLicenseStatusRequest(
+                        license_id=license.license_id,
+                        status=licenses_pb2.LICENSE_STATUS_REVOKED,
+                        reason="inspection",
+                    ),
+                    metadata=caller(),
+                )
+                assert await status(a) == licenses_pb2.LICENSE_STATUS_REVOKED
+                deadline = time.monotonic() + 5.0
+                while await status(b) != licenses_pb2.LICENSE_STATUS_REVOKED:
+                    assert time.monotonic() < deadline, "replica B still says VALID"
+                    await asyncio.sleep(0.001)
+        finally:
+            await replica.stop(0)
+            await replica_store.close()
