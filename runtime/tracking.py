@@ -262,9 +262,11 @@ class TrackedCache(Generic[V]):
             await self._call(
                 connection, "CLIENT", "TRACKING", "ON", "REDIRECT", client_id, "BCAST", *prefixes
             )
+            # An ACL may allow tracking but not the channel (Redis 7 users get no channels
+            # unless granted `&*`): refused just the same.
+            subscribed = await self._call(connection, "SUBSCRIBE", CHANNEL)
         except redis_errors.ResponseError as error:
             raise _Refused(str(error)) from None
-        subscribed = await self._call(connection, "SUBSCRIBE", CHANNEL)
         if not (isinstance(subscribed, list) and subscribed[:2] == [b"subscribe", CHANNEL]):
             raise redis_errors.ConnectionError(f"unexpected reply to SUBSCRIBE: {subscribed!r}")
         self._turn_on()

@@ -268,21 +268,18 @@ class TestLostConnection:
 class TestRefused:
     """A store that refuses CLIENT TRACKING: one warning, and reads go to the store."""
 
-    async def test_acl_without_client_tracking_runs_uncached(self, make: Any, store: Store) -> None:
-        """A user denied client|tracking: one warning, never enabled, no retries."""
+    @pytest.mark.parametrize(
+        ("rules", "named"),
+        [(("&*", "-client|tracking"), "client|tracking"), (("resetchannels",), "channel")],
+        ids=["no client tracking", "no channels"],
+    )
+    async def test_acl_without_tracking_runs_uncached(
+        self, make: Any, store: Store, rules: tuple[str, ...], named: str
+    ) -> None:
+        """A user denied CLIENT TRACKING or the channel: one warning, never enabled."""
         user, password = f"no-tracking-{secrets.token_hex(4)}", secrets.token_hex(16)
-        await command(
-            store.redis,
-            "ACL",
-            "SETUSER",
-            user,
-            "on",
-            f">{password}",
-            "~*",
-            "&*",
-            "+@all",
-            "-client|tracking",
-        )
+        await command(store.redis, "ACL", "SETUSER", user, "on", f">{password}", "~*", "+@all")
+        await command(store.redis, "ACL", "SETUSER", user, *rules)
         limited = Redis.from_url(_url(store), username=user, password=password)
         try:
             with capture_logs() as logs:
@@ -292,7 +289,7 @@ class TestRefused:
             assert [e["event"] for e in warnings] == [
                 "the store refuses client tracking; reads are not cached"
             ]
-            assert "client|tracking" in warnings[0]["error"]
+            assert named in warnings[0]["error"]
             await limited.set("t:a", b"x")
             assert await read(cache, limited, "t:a") == b"x"
             assert cache.get("t:a", 0) is None
