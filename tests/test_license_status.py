@@ -22,6 +22,7 @@ from runtime.identity import DevIdentity
 from runtime.server import start_server
 from runtime.store import Store, connect
 from services.licenses import status as status_module
+from services.licenses.licensing import _StatusReads
 from services.licenses.status import (
     CANCELLED,
     EXPIRED,
@@ -39,6 +40,7 @@ from services.licenses.status import (
     status_list_value,
     status_name,
 )
+from services.licenses.store import STATUS_BLOCK, LicenseStore
 from tests import test_licenses
 from tests.conftest import HOUSING_BUREAU, caller
 from tests.test_licenses import Running, issue_request
@@ -320,3 +322,35 @@ class TestStatusAcrossReplicas:
         finally:
             await replica.stop(0)
             await replica_store.close()
+
+
+class TestCachedStatusReads:
+    """Status bytes read through the cache are the store's bytes, wherever they fall."""
+
+    async def test_cached_and_uncached_reads_agree_with_the_list(self, store: Store) -> None:
+        """Offsets in the first, a middle and the partial last block, beyond the end, and
+        in a missing list: the same bytes cached, uncached and from the list itself."""
+        data = bytes(n % 251 for n in range(2 * STATUS_BLOCK + 100))
+        cached, uncached = LicenseStore(store), LicenseStore(store, status_cache=False)
+        await store.redis.set(cached.status_key("D1", 1), data)
+        await cached.start()
+        try:
+            assert cached.status_cache is not None
+            assert await cached.status_cache.wait_enabled(5.0)
+            offsets = [0, 1, STATUS_BLOCK - 1, STATUS_BLOCK, 2 * STATUS_BLOCK + 99]
+            offsets += [2 * STATUS_BLOCK + 100, 3 * STATUS_BLOCK, 10**6]
+            reads = [("D1", 1, offset) for offset in offsets] + [("D2", 1, 5), ("D1", 2, 0)]
+            expected = [
+                data[o] if (d, n) == ("D1", 1) and o < len(data) else 0 for d, n, o in reads
+            ]
+            for source in (cached, uncached):
+                status_reads = _StatusReads(source)
+                lone = [await status_reads.read(*read) for read in reads]
+                together = await asyncio.gather(*(status_reads.read(*read) for read in reads))
+                assert lone == list(together) == expected
+            before = await _getranges(store)
+            again = _StatusReads(cached)
+            assert [await again.read(*read) for read in reads[:5]] == expected[:5]
+            assert await _getranges(store) == before, "kept ranges were read again"
+        finally:
+            await cached.stop()
