@@ -20,8 +20,6 @@ from hypothesis import strategies as st
 from genproto.certfree.licenses.v1 import licenses_pb2
 from runtime import sdjwt
 from runtime.signing import _ALG_MODELS, ALGORITHMS, SignatureError, generate_signer
-from runtime.store import Store
-from services.licenses.store import LicenseStore, StatusSlot
 from tests import test_licenses
 from tests.conftest import MARKET_REGULATION, caller
 from tests.test_licenses import Running, checks, issue_request
@@ -230,19 +228,3 @@ class TestBatchedStatusReads:
             expected = wanted.get(position % 6, licenses_pb2.LICENSE_STATUS_VALID)
             assert result.status == expected, position
             assert result.valid == (expected == licenses_pb2.LICENSE_STATUS_VALID), position
-
-
-class TestStatusBytesScript:
-    """One script call reads what a GETRANGE per read would, in order, repeats included."""
-
-    async def test_matches_lone_reads(self, store: Store) -> None:
-        """Two departments, written and unwritten offsets, a missing list: byte for byte."""
-        licenses = LicenseStore(store)
-        for department, data in (("D1", b"\x01\x23\x45"), ("D2", b"\x10\x00\x02\x30")):
-            key = licenses._status_key(department, StatusSlot(0, 0))
-            await store.redis.set(key, data)
-        reads = [("D1", 0, 1), ("D2", 0, 3), ("D1", 0, 9), ("D3", 0, 0), ("D2", 0, 0), ("D1", 0, 1)]
-        lone = [await licenses.status_byte(*read) for read in reads]
-        assert lone == [0x23, 0x30, 0, 0, 0x10, 0x23]
-        assert await licenses.status_bytes(reads) == lone
-        assert await licenses.status_bytes([]) == []

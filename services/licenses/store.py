@@ -113,18 +113,9 @@ redis.call('SREM', KEYS[2], ARGV[3])
 return 1
 """
 
-# KEYS: status lists (one per read, repeats allowed). ARGV: the byte offset of each read.
+# KEYS: status lists (one per read). ARGV: first and last byte offset of each read.
 # One command for a whole batch of status reads: a redis-py pipeline costs the client
 # more per call than it saves below ten reads. Read-only; every key shares the tag.
-_STATUS_BYTES = """
-local found = {}
-for i, key in ipairs(KEYS) do
-  found[i] = redis.call('GETRANGE', key, ARGV[i], ARGV[i])
-end
-return found
-"""
-
-# KEYS: status lists (one per read). ARGV: first and last byte offset of each read.
 _STATUS_RANGES = """
 local found = {}
 for i, key in ipairs(KEYS) do
@@ -196,7 +187,6 @@ class LicenseStore:
         self._update = self._redis.register_script(_UPDATE)
         self._attested = self._redis.register_script(_ATTESTED)
         self._replace = self._redis.register_script(_REPLACE)
-        self._status_bytes = self._redis.register_script(_STATUS_BYTES)
         self._first_key = self._redis.register_script(_FIRST_KEY)
 
     async def start(self) -> None:
@@ -405,28 +395,6 @@ class LicenseStore:
         """The raw 4-bit entries of one status list (as far as written)."""
         raw = await self._redis.get(self._status_key(department, StatusSlot(list_number, 0)))
         return b"" if raw is None else _bytes(raw)
-
-    async def status_byte(self, department: str, list_number: int, offset: int) -> int:
-        """One byte (two 4-bit entries) of a status list; 0 beyond what is written."""
-        raw = await self._redis.getrange(
-            self._status_key(department, StatusSlot(list_number, 0)), offset, offset
-        )
-        data = _bytes(raw) if raw else b""
-        return data[0] if data else 0
-
-    async def status_bytes(self, reads: Sequence[tuple[str, int, int]]) -> list[int]:
-        """Bytes of status lists, one per (department, list number, offset), in one round trip.
-
-        Each is what :meth:`status_byte` gives, read by one script call (a single
-        command): each byte is as fresh as a lone read would be.
-        """
-        if not reads:
-            return []
-        keys = [self._status_key(d, StatusSlot(number, 0)) for d, number, _ in reads]
-        found: list[bytes | str] = await self._status_bytes(
-            keys=keys, args=[offset for _, _, offset in reads]
-        )
-        return [_bytes(raw)[0] if raw else 0 for raw in found]
 
     def status_key(self, department: str, list_number: int) -> str:
         """The store key of a status list: what the status cache keys its ranges by."""
