@@ -17,8 +17,6 @@ which the gRPC layer maps to UNAVAILABLE as well.
 from __future__ import annotations
 
 import asyncio
-import collections
-import contextlib
 from typing import Any
 
 import hiredis
@@ -142,7 +140,7 @@ def _check_fsynced(waitaof: Any, numlocal: int, timeout_ms: int) -> None:
 
 
 def pack(*args: bytes | str | int) -> bytes:
-    """One command in the wire protocol, packed in C by hiredis (for :class:`DurableWriter`)."""
+    """One command in the wire protocol, packed in C by hiredis (for :meth:`Store.call_durably`)."""
     # hiredis's stub types the tuple as one element long; any length is meant.
     packed: bytes = hiredis.pack_command(args)  # type: ignore[arg-type]
     return packed
@@ -221,9 +219,63 @@ class Store:
             raise StoreUnavailable(f"the store did not answer WAITAOF: {error}") from error
         _check_fsynced(replies[-1], numlocal, timeout_ms)
 
-    def durable_writer(self, timeout_ms: int = DEFAULT_DURABLE_TIMEOUT_MS) -> DurableWriter:
-        """A :class:`DurableWriter` on a connection of its own from this store's pool."""
-        return DurableWriter(self.redis, timeout_ms)
+    async def call_durably(
+        self, packed: bytes, timeout_ms: int = DEFAULT_DURABLE_TIMEOUT_MS
+    ) -> Any:
+        """Run one command packed by :func:`pack` and return its reply once the
+        store has it on disk: the command and a ``WAITAOF`` behind it travel together on
+        one connection, in one round trip.
+
+        For the hot writes whose commands have thousands of arguments (the ledger's
+        commit): hiredis packs them in C, five times faster than redis-py does per call,
+        and the caller can pack while another command is in flight. WAITAOF covers the
+        writes of its own connection, which here is the command's, so no barrier is needed
+        on any fsync policy.
+
+        The command's error reply is raised as redis-py raises it (ResponseError;
+        NoScriptError for an EVALSHA the server has not loaded), after the WAITAOF reply
+        is read so the connection stays in step. A lost connection is retried like any
+        command, so the command must be safe to run twice; then StoreUnavailable, as when
+        durability is not confirmed within `timeout_ms`.
+        """
+        if timeout_ms <= 0:
+            raise ValueError("timeout_ms must be positive")  # WAITAOF 0 blocks forever
+        waitaof = pack("WAITAOF", 1, 0, timeout_ms)
+        pool = self.redis.connection_pool
+
+        async def attempt() -> tuple[Any, Any]:
+            connection = await pool.get_connection()  # type: ignore[no-untyped-call]
+            try:
+                await connection.send_packed_command([packed, waitaof])
+                try:
+                    reply: Any = await connection.read_response()
+                except redis_errors.ResponseError as error:
+                    reply = error
+                try:
+                    durable: Any = await connection.read_response()
+                except redis_errors.ResponseError as error:
+                    durable = error
+            except BaseException:
+                await connection.disconnect()
+                raise
+            finally:
+                await pool.release(connection)
+            return reply, durable
+
+        async def forget(error: Exception) -> None:
+            return None  # attempt() already dropped the broken connection
+
+        try:
+            retry = self.redis.get_retry() or _retry()
+            reply, durable = await retry.call_with_retry(attempt, forget)
+        except _UNAVAILABLE as error:
+            raise StoreUnavailable(f"the store did not answer: {error}") from error
+        if isinstance(reply, redis_errors.ResponseError):
+            raise reply
+        if isinstance(durable, redis_errors.ResponseError):
+            raise StoreUnavailable(f"the store cannot confirm durability: {durable}")
+        _check_fsynced(durable, 1, timeout_ms)
+        return reply
 
     async def server_version(self) -> tuple[int, int, int]:
         """The server's own version: ``valkey_version`` on Valkey, else ``redis_version``.
@@ -240,137 +292,3 @@ class Store:
     async def close(self) -> None:
         """Close every pooled connection."""
         await self.redis.aclose()
-
-
-class DurableWriter:
-    """Commands run in the order they are sent, each answered once it is on disk.
-
-    For a chain of writes where each depends on the one before (the ledger's commits):
-    the next one goes out while the one before is still running or being fsynced, so the
-    server never waits for the client between them, and the store's own guards refuse a
-    command whose predecessor failed. Every command travels with a ``WAITAOF`` behind it
-    on one connection held for this writer alone (sends in call order, replies read in
-    the same order by one task); WAITAOF covers the writes of its own connection, so no
-    barrier is needed on any fsync policy.
-
-    Commands come packed by :func:`pack` (hiredis packs thousands of arguments in C,
-    five times faster than redis-py does per call, and the caller can pack while
-    another command is in flight). Nothing is retried: when the connection fails, every
-    command sent and not yet answered fails with StoreUnavailable (each may or may not
-    have run, so commands must be safe to send again), and the next send takes a new
-    connection.
-    """
-
-    def __init__(self, redis: Redis, timeout_ms: int = DEFAULT_DURABLE_TIMEOUT_MS) -> None:
-        if timeout_ms <= 0:
-            raise ValueError("timeout_ms must be positive")  # WAITAOF 0 blocks forever
-        self._pool = redis.connection_pool
-        self._timeout_ms = timeout_ms
-        self._waitaof = pack("WAITAOF", 1, 0, timeout_ms)
-        self._sending = asyncio.Lock()
-        self._connection: Any = None
-        self._replies: collections.deque[asyncio.Future[Any]] = collections.deque()
-        self._reader: asyncio.Task[None] | None = None
-        self._reading: Any = None
-        """The connection whose replies the reader task reads."""
-        self._releases: set[asyncio.Future[None]] = set()
-
-    async def send(self, packed: bytes) -> asyncio.Future[Any]:
-        """Put `packed` on the wire behind every command sent before it; returns once sent.
-
-        The future resolves to the command's reply once the store has it on disk, or
-        raises its error reply as redis-py would (ResponseError), or StoreUnavailable
-        when the connection fails or durability is not confirmed in time.
-        """
-        async with self._sending:
-            try:
-                if self._connection is None:
-                    self._connection = await self._pool.get_connection()  # type: ignore[no-untyped-call]
-                connection = self._connection
-                # A health check (a PING read back at once) only when no reply is due.
-                await connection.send_packed_command(
-                    [packed, self._waitaof], check_health=not self._replies
-                )
-            except BaseException as error:
-                # A half-sent command (cancelled, or the connection failed) leaves the
-                # connection out of step: drop it, and with it what was waiting on it.
-                self._drop(self._connection, error)
-                if isinstance(error, _UNAVAILABLE):
-                    raise StoreUnavailable(f"the store did not answer: {error}") from error
-                raise
-            reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-            self._replies.append(reply)
-            if self._reader is None or self._reader.done() or self._reading is not connection:
-                # (A reader of a dropped connection may still be finding out it is gone.)
-                self._reading = connection
-                self._reader = asyncio.create_task(self._read(connection), name="durable writer")
-            return reply
-
-    async def call(self, packed: bytes) -> Any:
-        """Send `packed` and return its reply once durable (see :meth:`send`)."""
-        return await (await self.send(packed))
-
-    async def close(self) -> None:
-        """Fail what is still unanswered and give the connection back."""
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-        self._drop(self._connection, ConnectionAbortedError("the writer was closed"))
-
-    async def _read(self, connection: Any) -> None:
-        # Replies come in the order the commands went out: the oldest future is theirs.
-        while self._replies and self._connection is connection:
-            try:
-                reply = await _response(connection)
-                durable = await _response(connection)
-            except asyncio.CancelledError as error:
-                self._drop(connection, error)
-                raise
-            except Exception as error:
-                self._drop(connection, error)  # each waiting caller gets it
-                return
-            future = self._replies.popleft()
-            if future.done():
-                continue  # its caller gave up; the reply was still read, to stay in step
-            try:
-                future.set_result(_durable_reply(reply, durable, self._timeout_ms))
-            except (redis_errors.ResponseError, StoreUnavailable) as error:
-                future.set_exception(error)
-
-    def _drop(self, connection: Any, error: BaseException) -> None:
-        """Fail every unanswered command of `connection` (if it is still the writer's) and
-        let the pool reconnect it for whoever takes it next."""
-        if connection is None or connection is not self._connection:
-            return
-        self._connection = None
-        replies, self._replies = self._replies, collections.deque()
-        for future in replies:
-            if not future.done():
-                future.set_exception(StoreUnavailable(f"the store did not answer: {error!r}"))
-        task = asyncio.ensure_future(self._release(connection))
-        self._releases.add(task)  # held until done: the loop keeps only weak references
-        task.add_done_callback(self._releases.discard)
-
-    async def _release(self, connection: Any) -> None:
-        with contextlib.suppress(Exception):
-            await connection.disconnect()
-        await self._pool.release(connection)
-
-
-def _durable_reply(reply: Any, durable: Any, timeout_ms: int) -> Any:
-    """`reply`, once its WAITAOF reply `durable` confirms it is on disk; else the error."""
-    if isinstance(durable, redis_errors.ResponseError):
-        raise StoreUnavailable(f"the store cannot confirm durability: {durable}")
-    _check_fsynced(durable, 1, timeout_ms)
-    if isinstance(reply, redis_errors.ResponseError):
-        raise reply
-    return reply
-
-
-async def _response(connection: Any) -> Any:
-    """The next reply on `connection`, an error reply returned rather than raised."""
-    try:
-        return await connection.read_response()
-    except redis_errors.ResponseError as error:
-        return error

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
-import time
-from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -159,7 +157,6 @@ class TestStaleView:
             lease=token,
             old_size=0,
             new_size=1,
-            base_checkpoint="",
             checkpoint="one",
             idempotency={},
             writes=[Write(bundle, 0, b"first")],
@@ -169,7 +166,6 @@ class TestStaleView:
             lease=token,
             old_size=1,
             new_size=2,
-            base_checkpoint="one",
             checkpoint="two",
             idempotency={},
             writes=[Write(bundle, 3, b"x")],
@@ -178,39 +174,6 @@ class TestStaleView:
             await ledger_store.commit(stale)
         assert await ledger_store.size() == 1
         assert await ledger_store.checkpoint() == "one"
-        assert await ledger_store.tiles([bundle]) == [b"first"]
-
-    async def test_batch_built_on_another_tree_of_the_same_size_is_refused(
-        self, settings: Settings, store: Any
-    ) -> None:
-        """The commit names the checkpoint it extends: at the right size on the wrong tree
-        (a batch sent behind one that was built again differently) it lands nothing."""
-        ledger_store = LedgerStore(store, settings.ledger_origin)
-        token = await ledger_store.hold_lease("test", 10_000)
-        bundle = tiles.TileID(tiles.ENTRIES, 0, tiles.TILE_WIDTH)
-        await ledger_store.commit(
-            ledger_store.prepare(
-                lease=token,
-                old_size=0,
-                new_size=1,
-                base_checkpoint="",
-                checkpoint="one",
-                idempotency={},
-                writes=[Write(bundle, 0, b"first")],
-            )
-        )
-        elsewhere = ledger_store.prepare(
-            lease=token,
-            old_size=1,
-            new_size=2,
-            base_checkpoint="another one",
-            checkpoint="two",
-            idempotency={},
-            writes=[Write(bundle, 5, b"x")],
-        )
-        with pytest.raises(Conflict, match="not the tree the batch extends"):
-            await ledger_store.commit(elsewhere)
-        assert (await ledger_store.size(), await ledger_store.checkpoint()) == (1, "one")
         assert await ledger_store.tiles([bundle]) == [b"first"]
 
     async def test_commit_after_the_store_forgot_its_scripts(
@@ -224,7 +187,6 @@ class TestStaleView:
             lease=token,
             old_size=0,
             new_size=1,
-            base_checkpoint="",
             checkpoint="one",
             idempotency={},
             writes=[Write(bundle, 0, b"first")],
@@ -290,7 +252,6 @@ class TestPipeline:
                     lease=token,
                     old_size=size,
                     new_size=size + 1,
-                    base_checkpoint=f"checkpoint {size}" if size else "",
                     checkpoint=f"checkpoint {size + 1}",
                     # The second batch sets a fresh key's field before it meets the
                     # used one: that field must be taken out again.
@@ -346,65 +307,3 @@ class TestPipeline:
             assert fresh.checkpoint.root_hash == root
         finally:
             await sequencer.stop()
-
-    async def test_batches_are_sent_before_the_ones_before_them_are_answered(
-        self, settings: Settings, store: Any
-    ) -> None:
-        """With the store holding every write, three batches are all on the wire at once;
-        released, they land in order."""
-        sequencer, ledger_store = await self.started(settings, store)
-        try:
-            await store.redis.execute_command("CLIENT", "PAUSE", 10_000, "WRITE")
-            try:
-                calls = [asyncio.ensure_future(sequencer.submit([submission(n)])) for n in "abc"]
-                await eventually(lambda: len(sequencer._landings) == 3)
-                await eventually(lambda: all(a.sent.is_set() for a in sequencer._landings))
-                assert not any(landing.ended.is_set() for landing in sequencer._landings)
-            finally:
-                await store.redis.execute_command("CLIENT", "UNPAUSE")
-            landed = await asyncio.gather(*calls)
-            assert [outcome.placed[0].index for outcome in landed] == [0, 1, 2]
-            assert await ledger_store.size() == 3
-        finally:
-            await sequencer.stop()
-
-    async def test_batch_sent_behind_a_refused_one_is_built_again_and_lands(
-        self, settings: Settings, store: Any
-    ) -> None:
-        """A batch whose key was in use is refused by the store; the batch sent behind it
-        is refused too (it extends a tree that never happened), then built again on the
-        real tree: no gap, no double, the checkpoint covers exactly the entries."""
-        sequencer, ledger_store = await self.started(settings, store)
-        reader = LogReader(ledger_store)
-        try:
-            await sequencer.submit([submission("x")])
-            await store.redis.execute_command("CLIENT", "PAUSE", 10_000, "WRITE")
-            try:
-                again = asyncio.ensure_future(sequencer.submit([submission("x")]))
-                fresh = asyncio.ensure_future(sequencer.submit([submission("y")]))
-                await eventually(
-                    lambda: (
-                        len(sequencer._landings) == 2
-                        and all(a.sent.is_set() for a in sequencer._landings)
-                    )
-                )
-            finally:
-                await store.redis.execute_command("CLIENT", "UNPAUSE")
-            again_placed, fresh_placed = (await again).placed[0], (await fresh).placed[0]
-            assert (again_placed.index, again_placed.duplicate) == (0, True)
-            assert (fresh_placed.index, fresh_placed.duplicate) == (1, False)
-            entries = await reader.entries([0, 1])
-            assert [Entry.decode(e).artefact_id for e in entries] == ["license-x", "license-y"]
-            root = merkle.root([merkle.leaf_hash(e) for e in entries])
-            assert (await fresh).checkpoint.root_hash == root
-            assert await ledger_store.size() == 2
-        finally:
-            await sequencer.stop()
-
-
-async def eventually(condition: Callable[[], bool], within_s: float = 5.0) -> None:
-    """Wait until `condition()` holds, failing after `within_s` seconds."""
-    deadline = time.monotonic() + within_s
-    while not condition():
-        assert time.monotonic() < deadline, "the condition did not hold in time"
-        await asyncio.sleep(0.001)

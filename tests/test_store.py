@@ -167,7 +167,7 @@ class TestEmbeddedValkey:
 DurableWrite = Callable[[Store], Awaitable[object]]
 DURABLE_WRITES: list[DurableWrite] = [
     lambda store: store.wait_durable(),
-    lambda store: store.durable_writer().call(pack("SET", "k", b"w")),
+    lambda store: store.call_durably(pack("SET", "k", b"w")),
 ]
 """The two ways a service confirms a write is on disk: after it, or with it."""
 
@@ -188,7 +188,7 @@ class TestStore:
         finally:
             await store.close()
 
-    @pytest.mark.parametrize("confirm", DURABLE_WRITES, ids=["wait_durable", "durable_writer"])
+    @pytest.mark.parametrize("confirm", DURABLE_WRITES, ids=["wait_durable", "call_durably"])
     async def test_durability_raises_store_unavailable_when_the_server_is_gone(
         self, embedded: EmbeddedValkey, confirm: DurableWrite
     ) -> None:
@@ -202,7 +202,7 @@ class TestStore:
         finally:
             await store.close()
 
-    @pytest.mark.parametrize("confirm", DURABLE_WRITES, ids=["wait_durable", "durable_writer"])
+    @pytest.mark.parametrize("confirm", DURABLE_WRITES, ids=["wait_durable", "call_durably"])
     async def test_durability_is_refused_when_the_server_keeps_no_append_only_file(
         self, embedded: EmbeddedValkey, confirm: DurableWrite
     ) -> None:
@@ -237,6 +237,24 @@ class TestStore:
         """On the session's server, a write followed by wait_durable returns normally."""
         await store.redis.set("k", b"v")
         await store.wait_durable()
+
+    async def test_call_durably_returns_the_reply_of_a_packed_command(self, store: Store) -> None:
+        """A packed command runs, and its reply comes back once durable."""
+        assert await store.call_durably(pack("SET", "k", b"v")) == b"OK"
+        assert await store.call_durably(pack("INCRBY", "n", 5)) == 5
+        assert await store.redis.get("k") == b"v"
+
+    async def test_call_durably_raises_the_error_reply_and_stays_in_step(
+        self, store: Store
+    ) -> None:
+        """An error reply is raised; the WAITAOF reply behind it is read, not left for the
+        next command on that connection to mistake for its own."""
+        await store.redis.set("k", b"text")
+        with pytest.raises(ResponseError, match="not an integer"):
+            await store.call_durably(pack("INCR", "k"))
+        for _ in range(3):  # whichever pooled connection comes next
+            assert await store.redis.get("k") == b"text"
+            assert await store.call_durably(pack("GET", "k")) == b"text"
 
     async def test_wait_durable_rejects_a_timeout_that_would_block_forever(
         self, store: Store
@@ -277,76 +295,3 @@ class TestRedisServerFixture:
         await store.wait_durable()
         await redis_server.restart(hard=True)
         assert await store.redis.get("k") == b"kept"
-
-
-class TestDurableWriter:
-    """Commands sent in a row run in that order and are each answered once on disk."""
-
-    async def test_replies_come_back_in_order_for_commands_sent_before_any_answer(
-        self, store: Store
-    ) -> None:
-        """A hundred commands sent without waiting: each gets its own reply, in order."""
-        writer = store.durable_writer()
-        try:
-            sent = [await writer.send(pack("INCR", "n")) for _ in range(100)]
-            assert [await reply for reply in sent] == list(range(1, 101))
-            assert await store.redis.get("n") == b"100"
-        finally:
-            await writer.close()
-
-    async def test_an_error_reply_is_raised_and_the_replies_after_it_stay_in_step(
-        self, store: Store
-    ) -> None:
-        """An error reply is that command's alone; the WAITAOF behind it is read too, not
-        left for the next command to take as its own."""
-        await store.redis.set("k", b"text")
-        writer = store.durable_writer()
-        try:
-            failing, after = (
-                await writer.send(pack("INCR", "k")),
-                await writer.send(pack("GET", "k")),
-            )
-            with pytest.raises(ResponseError, match="not an integer"):
-                await failing
-            assert await after == b"text"
-            assert await writer.call(pack("SET", "k", b"v")) == b"OK"
-        finally:
-            await writer.close()
-
-    async def test_a_caller_that_gives_up_does_not_shift_the_replies(self, store: Store) -> None:
-        """A reply nobody waits for any more is still read, so the next caller gets its own."""
-        writer = store.durable_writer()
-        try:
-            abandoned = await writer.send(pack("INCRBY", "n", 5))
-            abandoned.cancel()
-            assert await writer.call(pack("INCRBY", "n", 1)) == 6
-        finally:
-            await writer.close()
-
-    async def test_a_lost_connection_fails_what_was_unanswered_and_the_next_send_reconnects(
-        self, store: Store
-    ) -> None:
-        """Commands waiting on a killed connection get StoreUnavailable; the writer goes on."""
-        writer = store.durable_writer()
-        try:
-            await writer.call(pack("CLIENT", "SETNAME", "durable-writer"))
-            blocked = await writer.send(pack("BLPOP", "nothing", 5))
-            after = await writer.send(pack("INCR", "n"))
-            (client,) = [
-                c for c in await store.redis.client_list() if c["name"] == "durable-writer"
-            ]
-            await store.redis.client_kill_filter(_id=client["id"])
-            for reply in (blocked, after):
-                with pytest.raises(StoreUnavailable, match="did not answer"):
-                    await reply
-            assert await writer.call(pack("INCR", "m")) == 1
-        finally:
-            await writer.close()
-
-    async def test_close_fails_what_is_unanswered(self, store: Store) -> None:
-        """Closing the writer fails a command still waiting, rather than leaving it hanging."""
-        writer = store.durable_writer()
-        blocked = await writer.send(pack("BLPOP", "nothing", 5))
-        await writer.close()
-        with pytest.raises(StoreUnavailable):
-            await blocked

@@ -11,11 +11,6 @@ at most ``max_delay`` for more), assigns indexes, extends the tree's compact ran
 writes the new hash tiles, entry bundles, size and signed checkpoint in one guarded
 script, waits for the store's fsync, and only then resolves the callers' futures: an
 append that returned is integrated, durable and covered by the checkpoint it carries.
-
-Batches are pipelined: each is built on the tree the batches before it will leave and
-sent right behind them, on one connection, before they are answered. The store lands a
-batch only on the very checkpoint it extends, so one sent behind a batch that failed is
-refused, and built again on the real tree once the failure is known.
 """
 
 from __future__ import annotations
@@ -31,11 +26,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from runtime.logs import get_logger
 from runtime.metrics import LEDGER_BATCH, LEDGER_INTEGRATION, LEDGER_SIZE
-from runtime.store import StoreUnavailable
 from runtime.tlog import merkle, tiles
 from runtime.tlog.checkpoint import Checkpoint, sign_checkpoint
 from runtime.tlog.entry import KINDS, Entry, check_fields, encode_fields
@@ -47,16 +40,9 @@ Clock = Callable[[], datetime]
 _log = get_logger("ledger.sequencer")
 
 
-_RETRIES = 3
-_RETRY_BACKOFF = 0.05
-"""A commit the store did not answer (a dropped connection, a restarting server) is sent
-again alone up to _RETRIES times, after 50, 100 and 200 ms: safe, since a batch that
-landed is a replay the next time (or, rebuilt, finds its own keys)."""
-
 _PIPELINE = 4
-"""Batches in flight at once (built, sent, or waiting for the store's answer): enough to
-keep the store busy while the next ones are built; more would only be sent again when
-one fails."""
+"""Batches built ahead of the one landing: enough to keep the store busy while the next
+ones are built; more would only be thrown away when a batch fails."""
 
 
 class NotSequencer(Exception):
@@ -180,8 +166,6 @@ class _Plan:
     base: merkle.CompactRange
     """The tree it extends (the sequencer's own object: a reload replaces it)."""
     base_bundle_length: int
-    base_note: str
-    """The signed checkpoint of `base` ('' for a log without one yet)."""
     tree: merkle.CompactRange
     bundle_length: int
     outcomes: list[list[Placed] | Reused]
@@ -191,26 +175,6 @@ class _Plan:
     checkpoint: Checkpoint
     note: str
     """The signed checkpoint; empty until known when the batch adds nothing."""
-
-    @property
-    def tip(self) -> _Tip:
-        """The tree the batch leaves, for the batch built after it."""
-        return self.tree, self.bundle_length, self.note if self.prepared else self.base_note
-
-
-_Tip = tuple[merkle.CompactRange, int, str]
-"""A tree to build on: its compact range, tail bundle length and signed checkpoint."""
-
-
-@dataclass
-class _Landing:
-    """A batch on its way into the store, as the batch built after it sees it."""
-
-    sent: asyncio.Event = field(default_factory=asyncio.Event)
-    """Set once its commit is on the wire (or it ended): the next one may follow it."""
-    ended: asyncio.Event = field(default_factory=asyncio.Event)
-    """Set once it ended, landed or not, and the sequencer's tree says which."""
-    task: asyncio.Task[None] | None = None
 
 
 class Sequencer:
@@ -238,11 +202,9 @@ class Sequencer:
         self._waiting: collections.deque[_Pending] = collections.deque()
         self._arrival = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._landings: collections.deque[_Landing] = collections.deque()
+        self._landings: collections.deque[asyncio.Task[None]] = collections.deque()
         self._range = merkle.CompactRange()
         self._bundle_length = 0
-        self._note = ""
-        """The signed checkpoint of `_range` as the store has it."""
         self._tree_lock = asyncio.Lock()
         """Held while the in-memory tree is loaded or extended: the lease task reloads it
         while the batch task integrates, and neither may see the other's half-done work."""
@@ -290,13 +252,11 @@ class Sequencer:
 
     async def stop(self) -> None:
         """Stop after the batch in flight, give the lease up; callers still queued get an error."""
-        landings = [landing.task for landing in reversed(self._landings)]
-        for task in (self._lease_task, self._task, *landings):
+        for task in (self._lease_task, self._task, *reversed(self._landings)):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        await self._store.close()
         if self._token:
             with contextlib.suppress(Exception):
                 await self._store.release_lease(self._token)
@@ -323,17 +283,18 @@ class Sequencer:
     async def _load(self) -> None:
         """Read the tree's compact range and tail bundle length from the store, all or nothing."""
         async with self._tree_lock:
-            size, note = await self._store.size(), await self._store.checkpoint()
-            if size == 0 and note is None:
+            size = await self._store.size()
+            if size == 0 and await self._store.checkpoint() is None:
                 # Sign the empty tree, so that readers always find a checkpoint.
-                note = sign_checkpoint(Checkpoint(self._origin, 0, merkle.EMPTY_ROOT), self._signer)
+                empty = sign_checkpoint(
+                    Checkpoint(self._origin, 0, merkle.EMPTY_ROOT), self._signer
+                )
                 await self._store.commit(
                     self._store.prepare(
                         lease=self._token,
                         old_size=0,
                         new_size=0,
-                        base_checkpoint="",
-                        checkpoint=note,
+                        checkpoint=empty,
                         idempotency={},
                         writes=[],
                     )
@@ -343,7 +304,6 @@ class Sequencer:
             tail = tiles.TileID(tiles.ENTRIES, full, max(width, 1))
             bundle_length = await self._store.bundle_length(tail) if width else 0
             self._range, self._bundle_length = merkle.CompactRange(size, hashes), bundle_length
-            self._note = note or ""
         LEDGER_SIZE.labels(self._origin).set(size)
 
     async def _collect(self) -> list[_Pending]:
@@ -375,54 +335,51 @@ class Sequencer:
 
     async def _run(self) -> None:
         # A pipeline: each batch is built (tiles, entries, checkpoint, the store call) as
-        # soon as it is collected, on the tree the batches before it will leave, and sent
-        # right behind them (see _land).
-        tip: _Tip = self._tip()
+        # soon as it is collected, on the tree the batches before it will leave, and lands
+        # once they have. A batch whose predecessor left another tree (it failed, found
+        # keys in use, or the tree was reloaded) is built again on the real one first.
+        tip = (self._range, self._bundle_length)
         while True:
-            while self._landings and self._landings[0].ended.is_set():
+            while self._landings and self._landings[0].done():
                 self._landings.popleft()
             if len(self._landings) >= _PIPELINE:
-                await self._landings[0].ended.wait()
+                await asyncio.wait([self._landings[0]])
                 continue
             batch = await self._collect()
-            while self._landings and self._landings[0].ended.is_set():
+            while self._landings and self._landings[0].done():
                 self._landings.popleft()
             if not self._landings:
-                tip = self._tip()
+                tip = (self._range, self._bundle_length)
             plan = self._plan(batch, *tip, found=None)
             before = self._landings[-1] if self._landings else None
-            landing = _Landing()
-            landing.task = asyncio.create_task(
-                self._land(plan, landing, before), name="sequencer landing"
+            self._landings.append(
+                asyncio.create_task(self._land(plan, before), name="sequencer landing")
             )
-            self._landings.append(landing)
-            tip = plan.tip
+            tip = (plan.tree, plan.bundle_length)
 
-    def _tip(self) -> _Tip:
-        """The tree the store has, as far as this sequencer knows."""
-        return self._range, self._bundle_length, self._note
-
-    async def _land(self, plan: _Plan, landing: _Landing, before: _Landing | None) -> None:
-        """Land a plan behind the batch before it, then tell its callers."""
+    async def _land(self, plan: _Plan, before: asyncio.Task[None] | None) -> None:
+        """Commit a plan once the batch before it landed (built again if its tree is
+        stale), then tell its callers."""
         try:
-            plan = await self._landed(plan, landing, before)
+            if before is not None:
+                await asyncio.wait([before])
+            async with self._tree_lock:
+                if plan.base is not self._range:
+                    plan = self._plan(plan.batch, self._range, self._bundle_length, found=None)
+                plan = await self._commit(plan)
+                self._range, self._bundle_length = plan.tree, plan.bundle_length
         except asyncio.CancelledError:
             for pending in plan.batch:
                 pending.future.cancel()
             raise
         except Exception as error:
             _log.warning("batch failed; reloading the tree", error=type(error).__name__)
-            if before is not None:
-                await before.ended.wait()  # reloaded after the batches before it, not among them
             for pending in plan.batch:
                 if not pending.future.done():
                     pending.future.set_exception(error)
             with contextlib.suppress(Exception):
                 await self._load()
             return
-        finally:
-            landing.sent.set()
-            landing.ended.set()
         # Durable now: the oldest call of the batch waited longest.
         LEDGER_INTEGRATION.labels(self._origin).observe(
             time.perf_counter() - plan.batch[0].submitted
@@ -437,63 +394,17 @@ class Sequencer:
             else:
                 pending.future.set_result(Landed(outcome, plan.checkpoint, plan.note))
 
-    async def _landed(self, plan: _Plan, landing: _Landing, before: _Landing | None) -> _Plan:
-        """The plan that landed: `plan` if the store took it as sent, else one built again
-        on the tree the batches before it really left.
-
-        Its commit goes out as soon as the one before it is on the wire, without waiting
-        for that one's answer: the store refuses it (Conflict) unless the batch before
-        landed as planned. Only then, with the batch before ended, is a refusal looked
-        into: a batch sent behind a failed one is built again, and sent alone like one
-        built on keys already in use (see _commit).
-        """
-        if before is not None:
-            await before.sent.wait()
-        sent = None
-        async with self._tree_lock:
-            if before is None or before.ended.is_set():
-                plan = self._rebased(plan)
-            if plan.prepared is not None:
-                sent = await self._send(plan.prepared)
-        landing.sent.set()
-        refusal = None if sent is None else await self._answer(sent)
-        if before is not None:
-            await before.ended.wait()
-        async with self._tree_lock:
-            if sent is not None and refusal is None:
-                self._advance(plan)
-                return plan
-            # Refused, or nothing to send: alone now, on the tree the batches before left
-            # (a conflict on that very tree again means another sequencer wrote).
-            plan = await self._commit(self._rebased(plan))
-            self._advance(plan)
-            return plan
-
-    def _rebased(self, plan: _Plan) -> _Plan:
-        """`plan`, or the same batch built again if the tree it extends is not the one the
-        sequencer holds (a batch before it failed, found keys in use, or reloaded it)."""
-        if plan.base is self._range:
-            return plan
-        return self._plan(plan.batch, *self._tip(), found=None)
-
-    def _advance(self, plan: _Plan) -> None:
-        """Hold the tree `plan` left in the store."""
-        self._range, self._bundle_length, self._note = plan.tip
-
     async def _commit(self, plan: _Plan) -> _Plan:
-        """Land `plan` in the store, alone and durably; the plan that landed (another one
-        if the store had some of its keys: it was built believing them all new)."""
+        """Land `plan` in the store, durably; the plan that landed (another one if the
+        store had some of its keys: it was built believing them all new)."""
         if plan.prepared is None:
             # Every submission was a duplicate: nothing to write, the latest checkpoint
             # covers them all.
             note = await self._store.checkpoint() or sign_checkpoint(plan.checkpoint, self._signer)
             return dataclasses.replace(plan, note=note)
-        for attempt in range(_RETRIES + 1):
-            refusal = await self._answer(await self._send(plan.prepared))
-            if not isinstance(refusal, StoreUnavailable) or attempt == _RETRIES:
-                break
-            await asyncio.sleep(_RETRY_BACKOFF * 2**attempt)
-        if isinstance(refusal, KeysInUse):
+        try:
+            await self._store.commit(plan.prepared)
+        except KeysInUse:
             keys = [
                 key
                 for pending in plan.batch
@@ -501,48 +412,22 @@ class Sequencer:
                 for key in submission.idempotency_keys
             ]
             found = await find_keys(self._store, self._reader, keys)
-            plan = self._plan(
-                plan.batch, plan.base, plan.base_bundle_length, plan.base_note, found=found
-            )
+            plan = self._plan(plan.batch, plan.base, plan.base_bundle_length, found=found)
             return await self._commit(plan)
-        if isinstance(refusal, Conflict):
-            _log.error("another sequencer wrote to this log; reloading", origin=self._origin)
-        if refusal is not None:
-            raise refusal
-        return plan
-
-    async def _send(self, prepared: Prepared) -> asyncio.Future[Any]:
-        """The store's answer to come for `prepared`, sent behind every batch sent before
-        it (a failed send is an answer too: StoreUnavailable)."""
-        try:
-            return await self._store.send(prepared)
-        except StoreUnavailable as error:
-            failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-            failed.set_exception(error)
-            return failed
-
-    async def _answer(
-        self, sent: asyncio.Future[Any]
-    ) -> Conflict | KeysInUse | StoreUnavailable | None:
-        """The store's refusal of a batch it was sent, or None once the batch is durable;
-        StoreUnavailable when it did not answer (the batch may have landed). Raises Fenced,
-        and stops appending, when the lease was lost."""
-        try:
-            await self._store.landed(sent)
-        except (Conflict, KeysInUse, StoreUnavailable) as refusal:
-            return refusal
         except Fenced:
             _log.error("fenced: another replica holds the lease", origin=self._origin)
             self._token = ""
             raise
-        return None
+        except Conflict:
+            _log.error("another sequencer wrote to this log; reloading", origin=self._origin)
+            raise
+        return plan
 
     def _plan(
         self,
         batch: list[_Pending],
         base: merkle.CompactRange,
         base_bundle_length: int,
-        base_note: str,
         found: dict[bytes, tuple[int, Entry]] | None,
     ) -> _Plan:
         """Build `batch` on the tree `base`: indexes, entries, tiles, the signed checkpoint.
@@ -604,7 +489,6 @@ class Sequencer:
                 lease=self._token,
                 old_size=base.size,
                 new_size=work.size,
-                base_checkpoint=base_note,
                 checkpoint=note,
                 idempotency=assigned,
                 artefacts=artefacts,
@@ -615,7 +499,6 @@ class Sequencer:
             batch=batch,
             base=base,
             base_bundle_length=base_bundle_length,
-            base_note=base_note,
             tree=work,
             bundle_length=bundle_length,
             outcomes=outcomes,

@@ -4,35 +4,29 @@ Every key of one log shares the hash tag ``{ledger:<origin>}``, so one script to
 one Redis Cluster slot. The tree is kept as C2SP tlog-tiles: hash tiles (tree levels
 0, 8, 16 ... as 32-byte hashes back to back) and entry bundles, each a string that
 only ever grows at its end. A batch lands in one script together with the new size and
-signed checkpoint, guarded by the checkpoint it extends (the size and root hash it was
-built on) and by each tile's length (every write must start where its tile ends): a tree
-never disagrees with its checkpoint, and a sequencer that lost the race, whose view of
-the tiles is stale, or whose batch was sent behind one that failed, writes nothing.
+signed checkpoint, guarded by the size it was built on and by each tile's length (every
+write must start where its tile ends): a tree never disagrees with its checkpoint, and
+a sequencer that lost the race, or whose view of the tiles is stale, writes nothing.
 The keys are listed in ``docs/store.md``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from redis.exceptions import ResponseError
 
 from runtime.store import Store, pack
 from runtime.tlog.tiles import ENTRIES, TileID
 
 # KEYS: size, checkpoint, lease, one key per write, then the index buckets the batch adds
 # to. ARGV: expected size, new size, checkpoint, lease token, the number of writes, the
-# idempotency blob, the artefact blob, "1" to refuse keys already in use, the checkpoint
-# the batch extends ('' for none), then offset/bytes per write. Blobs, not an argument per
-# entry: packing thousands of arguments was the client's largest cost per entry. Per
-# index added: the bucket's 3-byte position in KEYS, a 1-byte field length, the field, a
-# 1-byte length and the index in decimal. A field not yet in its bucket is set to the
-# index; one already there (a shared truncated field, or an identifier's next entry) gets
-# ",<index>" appended.
+# idempotency blob, the artefact blob, "1" to refuse keys already in use, then
+# offset/bytes per write. Blobs, not an argument per entry: packing thousands of arguments
+# was the client's largest cost per entry. Per index added: the bucket's 3-byte position
+# in KEYS, a 1-byte field length, the field, a 1-byte length and the index in decimal. A
+# field not yet in its bucket is set to the index; one already there (a shared truncated
+# field, or an identifier's next entry) gets ",<index>" appended.
 #
 # With the check, a batch whose idempotency fields are all new lands in one round trip;
 # if any is in use (a retry, or a field shared by truncation) the fields it set are taken
@@ -44,20 +38,15 @@ if redis.call('GET', KEYS[3]) ~= ARGV[4] then
   return redis.error_reply('FENCED this sequencer does not hold the lease ' .. ARGV[4])
 end
 local size = tonumber(redis.call('GET', KEYS[1]) or '0')
-local current = redis.call('GET', KEYS[2]) or ''
-if size ~= tonumber(ARGV[1]) or current ~= ARGV[9] then
-  if size == tonumber(ARGV[2]) and current == ARGV[3] then
+if size ~= tonumber(ARGV[1]) then
+  if size == tonumber(ARGV[2]) and redis.call('GET', KEYS[2]) == ARGV[3] then
     return 0
   end
-  if size ~= tonumber(ARGV[1]) then
-    return redis.error_reply('CONFLICT the log has ' .. size .. ' entries, not ' .. ARGV[1])
-  end
-  return redis.error_reply('CONFLICT the log of ' .. size
-    .. ' entries is not the tree the batch extends')
+  return redis.error_reply('CONFLICT the log has ' .. size .. ' entries, not ' .. ARGV[1])
 end
 local writes = tonumber(ARGV[5])
 for k = 4, 3 + writes do
-  local at = 10 + 2 * (k - 4)
+  local at = 9 + 2 * (k - 4)
   local length = redis.call('STRLEN', KEYS[k])
   if length ~= tonumber(ARGV[at]) then
     return redis.error_reply('CONFLICT ' .. KEYS[k] .. ' has ' .. length .. ' bytes; a write at '
@@ -108,7 +97,7 @@ records(ARGV[7], function(key, field, index)
   return false
 end)
 for k = 4, 3 + writes do
-  local at = 10 + 2 * (k - 4)
+  local at = 9 + 2 * (k - 4)
   redis.call('SETRANGE', KEYS[k], tonumber(ARGV[at]), ARGV[at + 1])
 end
 redis.call('SET', KEYS[1], ARGV[2])
@@ -242,7 +231,7 @@ class Prepared:
     """The commit script's call for one batch, packed for the wire."""
 
     packed: bytes
-    """``EVAL`` of the commit script with its keys and arguments, as hiredis packs it."""
+    """``EVALSHA`` of the commit script with its keys and arguments, as hiredis packs it."""
 
 
 @dataclass(frozen=True)
@@ -269,7 +258,7 @@ class LedgerStore:
         self._idempotency = f"{self._tag}:idempotency:".encode()
         self._artefacts = f"{self._tag}:artefacts:".encode()
         self._keep_witnessed = store.redis.register_script(_WITNESSED)
-        self._writer = store.durable_writer()
+        self._commit = store.redis.register_script(_COMMIT)
         self._read = store.redis.register_script(_READ)
         self._acquire = store.redis.register_script(_ACQUIRE)
         self._release = store.redis.register_script(_RELEASE)
@@ -312,7 +301,6 @@ class LedgerStore:
         lease: str,
         old_size: int,
         new_size: int,
-        base_checkpoint: str,
         checkpoint: str,
         idempotency: Mapping[bytes, int],
         artefacts: Sequence[tuple[str, int]] = (),
@@ -321,10 +309,8 @@ class LedgerStore:
     ) -> Prepared:
         """The commit script's call for a batch, built without I/O (see :meth:`commit`).
 
-        The batch extends the tree of `old_size` entries whose signed checkpoint is
-        `base_checkpoint` ('' before the first), to `new_size` entries and `checkpoint`.
         Building it is most of a commit's client-side work (two SHA-256 and a bucket per
-        entry); the sequencer does it while the batches before land.
+        entry); the sequencer does it while the batch before lands.
         """
         keys: list[bytes | str] = [self._size, self._checkpoint, self._lease]
         keys += [self._tile_key(write.tile) for write in writes]
@@ -338,15 +324,12 @@ class LedgerStore:
             keys, positions, [(self._artefact_place(a), i) for a, i in artefacts]
         )
         args: list[bytes | str | int] = [old_size, new_size, checkpoint, lease, len(writes)]
-        args += [keyed, attested, b"1" if check_keys else b"0", base_checkpoint]
+        args += [keyed, attested, b"1" if check_keys else b"0"]
         for write in writes:
             args += [write.offset, write.data]
         # Packed here, in C: redis-py's own packing of these thousands of arguments was a
-        # tenth of the sequencer's work per entry. EVAL, not EVALSHA: a restarted server
-        # has forgotten its scripts, and a batch already in flight behind one refused
-        # with NOSCRIPT could not be resent in order; the script's 3 KB is little beside
-        # a batch's entries, and the server caches its compiled form by hash.
-        return Prepared(pack("EVAL", _COMMIT, len(keys), *keys, *args))
+        # tenth of the sequencer's work per entry.
+        return Prepared(pack("EVALSHA", self._commit.sha, len(keys), *keys, *args))
 
     @staticmethod
     def _records(
@@ -367,42 +350,31 @@ class LedgerStore:
 
     async def commit(self, prepared: Prepared) -> bool:
         """Land a prepared batch atomically and durably; False if it had landed already
-        (a replay). Raises as :meth:`landed` does."""
-        return await self.landed(await self.send(prepared))
-
-    async def send(self, prepared: Prepared) -> asyncio.Future[Any]:
-        """Send a prepared batch behind every batch sent before it; returns once sent,
-        with the store's reply to come (pass it to :meth:`landed`)."""
-        return await self._writer.send(prepared.packed)
-
-    @staticmethod
-    async def landed(reply: asyncio.Future[Any]) -> bool:
-        """Whether the batch of `reply` landed (False: it had landed already, a replay),
-        once it is durable.
+        (a replay).
 
         With `check_keys`, raises KeysInUse if any idempotency key's field is already in an
         index (the caller built the batch believing every key new). Raises Fenced when the
-        lease is not the live lease, and Conflict when the log is not the tree the batch
-        extends (another sequencer wrote, or a batch sent before it did not land).
-        StoreUnavailable when the store did not answer or confirm durability. Nothing is
-        written when it raises, except possibly on StoreUnavailable (then the batch may
-        have landed: sent again, it is a replay).
+        lease is not the live lease, and Conflict when the log is not at `old_size`.
+        Nothing is written when it raises.
         """
+        from redis.exceptions import NoScriptError, ResponseError
+
         try:
-            outcome = await reply
+            try:
+                landed = await self._store.call_durably(prepared.packed)
+            except NoScriptError:  # the server restarted, and forgot its scripts
+                await self._store.redis.script_load(_COMMIT)
+                landed = await self._store.call_durably(prepared.packed)
         except ResponseError as error:
             if str(error).startswith("CONFLICT"):
                 raise Conflict(str(error).removeprefix("CONFLICT ")) from None
             if str(error).startswith("FENCED"):
                 raise Fenced(str(error).removeprefix("FENCED ")) from None
             raise
-        if outcome == -1:
+        if landed == -1:
             raise KeysInUse("an idempotency key of the batch is in use")
-        return bool(outcome)
-
-    async def close(self) -> None:
-        """Give back the connection the commits use."""
-        await self._writer.close()
+        # Durable on return, also on a replay (0): call_durably waited for the fsync.
+        return bool(landed)
 
     async def save_witnessed(self, size: int, note: str) -> None:
         """Keep `note` (checkpoint of `size`, with cosignatures) if newer; durable on return."""
