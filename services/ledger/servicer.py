@@ -93,8 +93,9 @@ def checkpoint_message(note: str) -> ledger_pb2.Checkpoint:
 
 
 def _submission(
-    caller: Caller, request: ledger_pb2.AppendRequest, field: str = "attestation"
+    caller: Caller, request: ledger_pb2.AppendRequest, position: int | None = None
 ) -> Submission:
+    """The submission of one append; `position` is its place in a batch (for errors)."""
     attestation = request.attestation
     if (
         caller.role != common_pb2.ROLE_SERVICE
@@ -114,6 +115,7 @@ def _submission(
             idempotency_key=request.idempotency_key,
         )
     except EntryError as error:
+        field = "attestation" if position is None else f"appends[{position}].attestation"
         raise InvalidArgument(
             error.message,
             field_violations=[FieldViolation(f"{field}.{error.field}", error.message)],
@@ -141,15 +143,11 @@ def _batch_response(landed: Landed) -> ledger_pb2.BatchAppendResponse:
         if placed.accepted_ms not in times:
             times[placed.accepted_ms] = timestamp_pb2.Timestamp()
             times[placed.accepted_ms].FromMilliseconds(placed.accepted_ms)
-    return ledger_pb2.BatchAppendResponse(
-        results=[
-            ledger_pb2.AppendResult(
-                index=p.index, duplicate=p.duplicate, accepted_at=times[p.accepted_ms]
-            )
-            for p in landed.placed
-        ],
-        checkpoint=checkpoint_message(landed.checkpoint_note),
-    )
+    response = ledger_pb2.BatchAppendResponse(checkpoint=checkpoint_message(landed.checkpoint_note))
+    add = response.results.add  # half the cost of a list of AppendResult messages
+    for p in landed.placed:
+        add(index=p.index, duplicate=p.duplicate, accepted_at=times[p.accepted_ms])
+    return response
 
 
 _OUTCOMES = {
@@ -255,10 +253,7 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
     ) -> ledger_pb2.BatchAppendResponse:
         """Append many attestations in order; all or none of them are written."""
         caller = current_caller()
-        submissions = [
-            _submission(caller, item, f"appends[{i}].attestation")
-            for i, item in enumerate(request.appends)
-        ]
+        submissions = [_submission(caller, item, i) for i, item in enumerate(request.appends)]
         return _batch_response(await self._submit(submissions))
 
     async def AppendStream(
@@ -272,10 +267,7 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
 
         async def read() -> None:
             async for batch in requests:
-                submissions = [
-                    _submission(caller, item, f"appends[{i}].attestation")
-                    for i, item in enumerate(batch.appends)
-                ]
+                submissions = [_submission(caller, item, i) for i, item in enumerate(batch.appends)]
                 await in_flight.put(asyncio.create_task(self._submit(submissions)))
             await in_flight.put(None)
 
