@@ -10,6 +10,8 @@ from typing import Any
 
 import grpc
 import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from genproto.certfree.ledger.v1 import ledger_pb2, ledger_pb2_grpc
 from runtime.config import Settings
@@ -229,6 +231,30 @@ class TestAppend:
                 metadata=caller(),
             )
         assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+    async def test_bad_batch_item_is_named_by_its_position(self, ledger_channel: Any) -> None:
+        """A resident ID in the third item of a batch: the field violation names
+        appends[2], and nothing of the batch is written."""
+        stub = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+        items = [
+            attestation(b"a"),
+            attestation(b"b"),
+            attestation(b"c", artefact_id="r-35010219900101123X"),
+        ]
+        request = ledger_pb2.BatchAppendRequest(
+            appends=[ledger_pb2.AppendRequest(attestation=item) for item in items]
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await stub.BatchAppend(request, metadata=caller())
+        assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        status = rpc_status.from_call(raised.value)
+        assert status is not None
+        bad_request = error_details_pb2.BadRequest()
+        next(d for d in status.details if d.Is(bad_request.DESCRIPTOR)).Unpack(bad_request)
+        fields = [violation.field for violation in bad_request.field_violations]
+        assert fields == ["appends[2].attestation.artefact_id"]
+        checkpoint = await stub.GetCheckpoint(ledger_pb2.GetCheckpointRequest(), metadata=caller())
+        assert checkpoint.size == 0
 
     async def test_clerk_cannot_append(self, ledger_channel: Any) -> None:
         """A window clerk reads the ledger but does not write it."""
