@@ -49,7 +49,7 @@ def http_headers_of(metadata: Iterable[tuple[str, Any]] | None) -> dict[str, str
 
 
 def request_id_of(metadata: Iterable[tuple[str, Any]] | None) -> str | None:
-    """The request id an upstream echoed in its initial metadata, if any."""
+    """The request id an upstream echoed in `metadata`, if any."""
     for key, value in metadata or ():
         if key == REQUEST_ID_HEADER and isinstance(value, str) and valid_request_id(value):
             return value
@@ -105,11 +105,9 @@ class Upstreams:
         """
         call = self._stub(route)(request, metadata=tuple(metadata), timeout=self.timeout)
         response: message.Message = await call
-        return (
-            response,
-            request_id_of(await call.initial_metadata()),
-            http_headers_of(await call.trailing_metadata()),
-        )
+        # A unary call's id comes in its trailing metadata (runtime/server.py).
+        trailing = await call.trailing_metadata()
+        return response, request_id_of(trailing), http_headers_of(trailing)
 
     def stream(
         self, route: RpcRoute, request: message.Message, metadata: Metadata

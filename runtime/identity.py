@@ -135,14 +135,17 @@ def _stated_caller(metadata: Mapping[str, str], default_subject: str) -> Caller:
 
 
 def _role_value(role_text: str) -> int:
-    """The Role of a role name: the enum's lower-case suffix, or a certificate's ``intake``."""
-    if role_text == "intake":
-        return common_pb2.ROLE_INTAKE_SYSTEM
-    return common_pb2.Role.Value(f"ROLE_{role_text.upper()}") if _known(role_text) else 0
+    """The Role of a role name: the enum's lower-case suffix, or a certificate's ``intake``;
+    0 for any other name."""
+    return _ROLES.get(role_text.lower(), 0)
 
 
-def _known(role_text: str) -> bool:
-    return f"ROLE_{role_text.upper()}" in common_pb2.Role.keys()  # noqa: SIM118 (EnumTypeWrapper is not a dict)
+_ROLES = {
+    name.removeprefix("ROLE_").lower(): value
+    for name, value in common_pb2.Role.items()
+    if value != common_pb2.ROLE_UNSPECIFIED
+} | {"intake": common_pb2.ROLE_INTAKE_SYSTEM}
+"""Role names as callers state them (per call: built once, not from the enum each time)."""
 
 
 # --- mutual TLS ------------------------------------------------------------------------
