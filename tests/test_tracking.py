@@ -6,7 +6,7 @@ import asyncio
 import random
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -164,28 +164,24 @@ class TestInvalidation:
 class TestRacingReads:
     """A read that raced a write never leaves the value from before the write."""
 
-    async def test_invalidation_during_the_read_keeps_nothing(
-        self, cache: TrackedCache[bytes], store: Store
+    @pytest.mark.parametrize(
+        "meanwhile",
+        [lambda redis: redis.set("t:a", b"new"), lambda redis: redis.flushall()],
+        ids=["a write of the key", "a flush"],
+    )
+    async def test_an_invalidation_during_the_read_keeps_nothing(
+        self,
+        cache: TrackedCache[bytes],
+        store: Store,
+        meanwhile: Callable[[Redis], Awaitable[object]],
     ) -> None:
-        """Read old, another write, its message, then fill: the old value is not kept."""
+        """Read old, then a write (or a flush: a null invalidation) and its message, then
+        fill: the old value is not kept."""
         await store.redis.set("t:a", b"old")
         ticket = cache.begin("t:a")
         old = await get(store.redis, "t:a")
         assert old is not None
-        await store.redis.set("t:a", b"new")
-        await eventually(lambda: not ticket.fresh)
-        cache.fill(ticket, 0, old)
-        assert cache.get("t:a", 0) is None
-
-    async def test_a_flush_during_the_read_keeps_nothing(
-        self, cache: TrackedCache[bytes], store: Store
-    ) -> None:
-        """A null invalidation makes every read in flight stale."""
-        await store.redis.set("t:a", b"old")
-        ticket = cache.begin("t:a")
-        old = await get(store.redis, "t:a")
-        assert old is not None
-        await store.redis.flushall()
+        await meanwhile(store.redis)
         await eventually(lambda: not ticket.fresh)
         cache.fill(ticket, 0, old)
         assert cache.get("t:a", 0) is None
