@@ -730,7 +730,7 @@ class _StatusReads:
             first = offset - offset % STATUS_BLOCK
             cached = cache.get(self._store.status_key(department, list_number), first)
             if cached is not None:
-                return cached[offset - first] if offset - first < len(cached) else 0
+                return _byte(cached, offset - first)
             read = (department, list_number, first, first + STATUS_BLOCK - 1)
         else:
             first = offset
@@ -741,8 +741,7 @@ class _StatusReads:
             self._busy = True
             loop.call_soon(self._flush)  # after the tasks already ready, which may join
         self._pending.setdefault(read, []).append(future)
-        found = await future
-        return found[offset - first] if offset - first < len(found) else 0
+        return _byte(await future, offset - first)
 
     def _flush(self) -> None:
         batch, self._pending = self._pending, {}
@@ -791,6 +790,11 @@ class _StatusReads:
             for future in batch[read]:
                 if not future.done():  # its verify may have been cancelled meanwhile
                     future.set_result(value)
+
+
+def _byte(data: bytes, index: int) -> int:
+    """Byte `index` of a status range as read: 0 past its end (beyond what is written)."""
+    return data[index] if index < len(data) else 0
 
 
 def change_sha256(license_id: str, change: licenses_pb2.LicenseStatusChange) -> bytes:
